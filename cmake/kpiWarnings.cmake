@@ -1,0 +1,12 @@
+# Private build flags of every kpi target: the warning set of DEVELOPERS.md,
+# optionally as errors, and the sanitizers of the `asan` preset.
+add_library(kpi_build_flags INTERFACE)
+target_compile_options(kpi_build_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wconversion -Wshadow
+  $<$<BOOL:${KPI_WARNINGS_AS_ERRORS}>:-Werror>)
+if(KPI_SANITIZE)
+  target_compile_options(kpi_build_flags INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(kpi_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
+install(TARGETS kpi_build_flags EXPORT kpiTargets)
