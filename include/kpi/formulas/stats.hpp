@@ -30,7 +30,10 @@ constexpr std::optional<double> percentile_sorted(std::span<const double> sorted
   const double frac = h - static_cast<double>(lo);
   // frac == 0 also covers lo == n − 1 (p = 1), where x[lo + 1] does not exist.
   if (frac == 0.0 || lo + 1 >= sorted.size()) return finite_or_null(sorted[lo]);
-  return finite_or_null(sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]));
+  const double gap = sorted[lo + 1] - sorted[lo];
+  if (is_finite(gap)) return finite_or_null(sorted[lo] + frac * gap);
+  // Values near ±DBL_MAX: the gap overflows but the weighted mean does not.
+  return finite_or_null(sorted[lo] * (1.0 - frac) + sorted[lo + 1] * frac);
 }
 
 /// The median of `sorted`: percentile_sorted(sorted, 0.5); for an even count,
