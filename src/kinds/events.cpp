@@ -1,0 +1,604 @@
+// The events record kind: product-analytics inputs per period and segment
+// (METRICS.md §2 "events"). Records go into the compact EventLog; `finish`
+// sorts them by (segment, user, time) and makes one pass per user, so every
+// "distinct users" count is a dedupe on monotone period indices, not a set.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events_store.hpp"
+#include "kpi/formulas/common.hpp"
+#include "kpi/kinds/aggregator.hpp"
+#include "kpi/kinds/events.hpp"
+
+namespace kpi {
+namespace {
+
+using namespace events_detail;
+using time::Day;
+using time::Micros;
+
+enum Role : std::size_t {
+  kPageView, kClick, kTrial, kMql, kSql, kPql, kPurchase, kActivation,
+  kOnboardingView, kOnboardingStart, kOnboardingComplete, kValue, kRoleCount
+};
+
+constexpr EventRole kRoles[kRoleCount] = {
+    {"page_view", "page_view"},
+    {"click", "click"},
+    {"trial", "trial_start"},
+    {"mql", "mql"},
+    {"sql", "sql"},
+    {"pql", "pql"},
+    {"purchase", "purchase"},
+    {"activation", "activation"},
+    {"onboarding_view", "onboarding_view"},
+    {"onboarding_start", "onboarding_start"},
+    {"onboarding_complete", "onboarding_complete"},
+    {"value", "(the purchase event)"},
+};
+
+// Metrics each role feeds: a role's "never occurs" warning is only relevant
+// when one of them is reported.
+constexpr std::string_view kRoleMetrics[kRoleCount] = {
+    "page_views visitors pages_per_session visitor_to_trial_rate visitor_to_sql_rate",
+    "clicks clicks_per_session",
+    "trial_signups trial_conversions visitor_to_trial_rate trial_to_pql_rate trial_to_paid_rate",
+    "mqls",
+    "sqls visitor_to_sql_rate",
+    "pqls trial_to_pql_rate",
+    "paying_users trial_conversions revenue conversion_rate trial_to_paid_rate",
+    "activated_users activation_rate",
+    "onboarding_views",
+    "onboarding_started onboarding_completion_rate",
+    "onboarding_completed onboarding_completion_rate",
+    "time_to_value time_to_value_p90",
+};
+
+// Roles counted as "distinct users with that event" per period, and their ids.
+constexpr std::pair<Role, std::string_view> kUserRoles[] = {
+    {kPageView, "visitors"},          {kTrial, "trial_signups"},
+    {kMql, "mqls"},                   {kSql, "sqls"},
+    {kPql, "pqls"},                   {kPurchase, "paying_users"},
+    {kOnboardingView, "onboarding_views"}, {kOnboardingStart, "onboarding_started"},
+    {kOnboardingComplete, "onboarding_completed"},
+};
+constexpr std::size_t kUserRoleCount = std::size(kUserRoles);
+
+bool mentions(std::string_view list, std::string_view id) {
+  while (!list.empty()) {
+    const std::size_t sp = list.find(' ');
+    if (list.substr(0, sp) == id) return true;
+    if (sp == std::string_view::npos) break;
+    list.remove_prefix(sp + 1);
+  }
+  return false;
+}
+
+std::string scope(const std::string& period, const Dims& dims) {
+  std::string s = period;
+  if (!dims.empty()) {
+    s += " [";
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      if (i) s += ", ";
+      s += dims[i].first + "=" + dims[i].second;
+    }
+    s += "]";
+  }
+  return s;
+}
+
+struct PeriodCounts {
+  std::uint64_t active = 0, new_users = 0, total_users = 0;
+  std::uint64_t sessions = 0, page_views = 0, clicks = 0, actions = 0;
+  Micros session_micros = 0;
+  std::array<std::uint64_t, kUserRoleCount> role_users{};
+  std::uint64_t trial_conversions = 0;
+  std::uint64_t activated = 0, act_decidable = 0, act_pending = 0;
+  std::uint64_t churned = 0, churn_decidable = 0, churn_pending = 0;
+  double revenue = 0;
+  std::uint64_t purchases_without_value = 0;
+  std::vector<double> ttv;
+  std::vector<std::vector<double>> time_to;
+};
+
+class EventsAggregator final : public Aggregator {
+ public:
+  EventsAggregator(const ComputeOptions& options, const TimeContext& time)
+      : opt_(options), time_(time), log_(LogColumns{true, true, true, options.by}, time_) {}
+
+  std::vector<std::string> columns(const std::vector<std::string>& available) override {
+    return log_.columns(available);
+  }
+  Status add(const io::Record& record) override { return log_.add(record); }
+  Expected<Table> finish() override;
+
+ private:
+  bool reported(std::string_view id) const {
+    if (opt_.metrics.empty()) return true;
+    return std::find(opt_.metrics.begin(), opt_.metrics.end(), id) != opt_.metrics.end();
+  }
+  bool role_reported(std::size_t role) const {
+    if (opt_.metrics.empty()) return true;
+    for (const auto& m : opt_.metrics)
+      if (mentions(kRoleMetrics[role], m)) return true;
+    return false;
+  }
+  Status resolve(Table& table);
+  void measure_segment(std::size_t b, std::size_t e, const Range& range, const Periods& periods,
+                       const Dims& dims, std::vector<std::vector<Group>>& out,
+                       std::vector<std::string>& warnings);
+
+  // Copies: the aggregator must not depend on the caller keeping them alive.
+  ComputeOptions opt_;
+  TimeContext time_;
+  EventLog log_;
+  // Resolved in finish():
+  std::array<std::uint32_t, kRoleCount> role_code_{};
+  std::array<std::string, kRoleCount> role_name_{};
+  std::vector<std::uint16_t> role_mask_;    // per event code
+  std::vector<bool> active_mask_;           // per event code; empty = every event
+  std::vector<std::uint32_t> time_to_code_; // per --time-to
+};
+
+Status EventsAggregator::resolve(Table& table) {
+  if (Status s = check_event_roles(opt_.event_roles); !s) return s;
+  for (std::size_t r = 0; r < kRoleCount; ++r) role_name_[r] = std::string(kRoles[r].default_event);
+  bool value_given = false;
+  for (const auto& [role, name] : opt_.event_roles) {
+    for (std::size_t r = 0; r < kRoleCount; ++r)
+      if (kRoles[r].role == role) role_name_[r] = name;
+    if (role == "value") value_given = true;
+  }
+  if (!value_given) role_name_[kValue] = role_name_[kPurchase];
+
+  const StringPool& names = log_.names();
+  role_mask_.assign(names.size(), 0);
+  for (std::size_t r = 0; r < kRoleCount; ++r) {
+    role_code_[r] = names.find(role_name_[r]);
+    if (role_code_[r] != kNone) {
+      role_mask_[role_code_[r]] = static_cast<std::uint16_t>(role_mask_[role_code_[r]] | (1u << r));
+    } else if ((r != kValue || value_given) && role_reported(r)) {
+      table.warnings.push_back("events: role '" + std::string(kRoles[r].role) + "' (event '" +
+                               role_name_[r] + "') never occurs in the input; its counts are 0");
+    }
+  }
+  active_mask_.clear();
+  if (!opt_.active_events.empty()) {
+    active_mask_.assign(names.size(), false);
+    for (const auto& a : opt_.active_events) {
+      const std::uint32_t c = names.find(a);
+      if (c == kNone)
+        table.warnings.push_back("events: --active-event '" + a + "' never occurs in the input");
+      else
+        active_mask_[c] = true;
+    }
+  }
+  time_to_code_.clear();
+  for (const auto& t : opt_.time_to) {
+    const std::uint32_t c = names.find(t);
+    if (c == kNone)
+      table.warnings.push_back("events: --time-to event '" + t + "' never occurs in the input");
+    time_to_code_.push_back(c);
+  }
+  return Status::ok();
+}
+
+Expected<Table> EventsAggregator::finish() {
+  Table table;
+  if (Status s = log_.check_by(); !s) return std::move(s).error();
+  if (Status s = resolve(table); !s) return std::move(s).error();
+  const std::optional<Range> range = make_range(log_);
+  if (!range) {
+    table.warnings.push_back(log_.events().empty()
+                                 ? "events: no events, nothing to report"
+                                 : "events: the analysis range is empty (--to before the first "
+                                   "event or --from after the last one)");
+    return table;
+  }
+  const Periods periods(opt_.period, *range);
+
+  std::vector<Event>& ev = log_.events();
+  const bool segmented = !opt_.by.empty();
+  sort_events(ev, segmented);
+
+  // Groups per period, each period's groups sorted by dims at the end.
+  std::vector<std::vector<Group>> per_period(periods.size());
+  std::size_t b = 0;
+  while (b < ev.size()) {
+    std::size_t e = b;
+    while (e < ev.size() && ev[e].seg == ev[b].seg) ++e;
+    const Dims dims = segmented ? log_.segment_dims(ev[b].seg) : Dims{};
+    measure_segment(b, e, *range, periods, dims, per_period, table.warnings);
+    b = e;
+  }
+  if (ev.empty()) measure_segment(0, 0, *range, periods, Dims{}, per_period, table.warnings);
+  for (auto& groups : per_period) {
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const Group& x, const Group& y) { return x.dims < y.dims; });
+    for (auto& g : groups) table.groups.push_back(std::move(g));
+  }
+  return table;
+}
+
+void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range& range,
+                                       const Periods& periods, const Dims& dims,
+                                       std::vector<std::vector<Group>>& out,
+                                       std::vector<std::string>& warnings) {
+  const std::vector<Event>& ev = log_.events();
+  const std::size_t np = periods.size();
+  const time::Period P = periods.period();
+  DayCache day_of(time_.zone);
+
+  std::vector<PeriodCounts> pc(np);
+  for (auto& c : pc) c.time_to.resize(time_to_code_.size());
+  std::vector<std::uint64_t> day_users(static_cast<std::size_t>(range.days()), 0);
+  const std::int32_t wk0 = time::period_key(time::Period::week, range.first);
+  const std::int32_t wk1 = time::period_key(time::Period::week, range.last);
+  const std::int32_t mk0 = time::period_key(time::Period::month, range.first);
+  const std::int32_t mk1 = time::period_key(time::Period::month, range.last);
+  std::vector<std::uint64_t> week_users(static_cast<std::size_t>(wk1 - wk0 + 1), 0);
+  std::vector<std::uint64_t> month_users(static_cast<std::size_t>(mk1 - mk0 + 1), 0);
+  std::map<std::uint32_t, std::vector<std::uint64_t>> feature_users;  // by feature code
+  std::uint64_t history_users = 0;
+
+  const Micros timeout = opt_.session_timeout;
+  const Micros act_window = opt_.activation_window;
+  const Micros churn_window = opt_.early_churn_days * time::kMicrosPerDay;
+  constexpr std::size_t kNoPeriod = static_cast<std::size_t>(-1);
+
+  // Per-user scratch, reused (no allocation per user once warm).
+  std::vector<std::pair<std::uint32_t, std::size_t>> user_features;  // feature, last period
+  std::vector<std::pair<std::uint32_t, std::size_t>> with_sid;       // session code, event index
+
+  auto close_session = [&](Micros start, Micros last, std::uint64_t n, std::uint64_t pv,
+                           std::uint64_t cl) {
+    PeriodCounts& c = pc[periods.index_of(day_of(start))];
+    ++c.sessions;
+    c.session_micros += last - start;
+    c.page_views += pv;
+    c.clicks += cl;
+    c.actions += n;
+  };
+  auto role_of = [&](std::size_t i, Role r) {
+    return ((role_mask_[ev[i].event] >> r) & 1u) != 0;
+  };
+
+  std::size_t ub = b;
+  while (ub < e) {
+    std::size_t ue = ub;
+    while (ue < e && ev[ue].user == ev[ub].user) ++ue;
+    std::size_t next_user = ue;
+    while (ue > ub && ev[ue - 1].ts >= range.end) --ue;  // rows after the range are ignored
+    if (ue == ub) {
+      ub = next_user;
+      continue;
+    }
+    const Micros first = ev[ub].ts;
+    std::size_t ib = ub;
+    while (ib < ue && ev[ib].ts < range.begin) ++ib;  // history rows: first event, trials only
+    const bool is_new = first >= range.begin;
+
+    std::optional<Micros> first_trial;
+    for (std::size_t i = ub; i < ue; ++i)
+      if (role_of(i, kTrial)) {
+        first_trial = ev[i].ts;
+        break;
+      }
+
+    // Pass over the in-range events: activity, roles, features, revenue.
+    Day last_active_day = 0;
+    bool any_active = false;
+    std::size_t last_active_period = kNoPeriod;
+    std::int32_t last_week = 0, last_month = 0;
+    std::array<std::size_t, kUserRoleCount> last_role_period;
+    last_role_period.fill(kNoPeriod);
+    std::size_t last_tc_period = kNoPeriod;
+    user_features.clear();
+    with_sid.clear();
+    Day cur_day = 0;
+    std::size_t cur_period = 0;
+    bool have_day = false;
+    for (std::size_t i = ib; i < ue; ++i) {
+      const Event& x = ev[i];
+      const Day d = day_of(x.ts);
+      if (!have_day || d != cur_day) {
+        cur_day = d;
+        cur_period = periods.index_of(d);
+        have_day = true;
+      }
+      PeriodCounts& c = pc[cur_period];
+      const bool active = active_mask_.empty() || active_mask_[x.event];
+      if (active && (!any_active || d != last_active_day)) {
+        ++day_users[static_cast<std::size_t>(d - range.first)];
+        const std::int32_t wk = time::period_key(time::Period::week, d);
+        const std::int32_t mk = time::period_key(time::Period::month, d);
+        if (!any_active || wk != last_week) ++week_users[static_cast<std::size_t>(wk - wk0)];
+        if (!any_active || mk != last_month) ++month_users[static_cast<std::size_t>(mk - mk0)];
+        if (cur_period != last_active_period) ++c.active;
+        last_active_day = d;
+        last_week = wk;
+        last_month = mk;
+        last_active_period = cur_period;
+        any_active = true;
+      }
+      const std::uint16_t mask = role_mask_[x.event];
+      if (mask != 0) {
+        for (std::size_t k = 0; k < kUserRoleCount; ++k) {
+          if (((mask >> kUserRoles[k].first) & 1u) != 0 && last_role_period[k] != cur_period) {
+            ++c.role_users[k];
+            last_role_period[k] = cur_period;
+          }
+        }
+        if (((mask >> kPurchase) & 1u) != 0) {
+          if (x.value != kNone)
+            c.revenue += log_.values()[x.value];
+          else
+            ++c.purchases_without_value;
+          if (first_trial && *first_trial <= x.ts && last_tc_period != cur_period) {
+            ++c.trial_conversions;
+            last_tc_period = cur_period;
+          }
+        }
+      }
+      if (x.feature != kNone) {
+        auto it = std::find_if(user_features.begin(), user_features.end(),
+                               [&](const auto& f) { return f.first == x.feature; });
+        if (it == user_features.end()) {
+          user_features.emplace_back(x.feature, kNoPeriod);
+          it = user_features.end() - 1;
+        }
+        if (it->second != cur_period) {
+          auto& counts = feature_users[x.feature];
+          if (counts.empty()) counts.assign(np, 0);
+          ++counts[cur_period];
+          it->second = cur_period;
+        }
+      }
+      if (x.session != kNone) with_sid.emplace_back(x.session, i);
+    }
+    // Features seen only outside the periods' in-range rows still form no group;
+    // a feature used in range gets a group in every period (0 where unused).
+
+    // Sessions. Rows without a session id: split by gaps > timeout.
+    {
+      bool open = false;
+      Micros start = 0, last = 0;
+      std::uint64_t n = 0, pv = 0, cl = 0;
+      for (std::size_t i = ib; i < ue; ++i) {
+        if (ev[i].session != kNone) continue;
+        if (open && ev[i].ts - last > timeout) {
+          close_session(start, last, n, pv, cl);
+          open = false;
+        }
+        if (!open) {
+          open = true;
+          start = ev[i].ts;
+          n = pv = cl = 0;
+        }
+        last = ev[i].ts;
+        ++n;
+        if (role_of(i, kPageView)) ++pv;
+        if (role_of(i, kClick)) ++cl;
+      }
+      if (open) close_session(start, last, n, pv, cl);
+    }
+    // Rows with a session id: one session per (user, id), regardless of gaps.
+    if (!with_sid.empty()) {
+      std::stable_sort(with_sid.begin(), with_sid.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      std::size_t s = 0;
+      while (s < with_sid.size()) {
+        std::size_t t = s;
+        std::uint64_t pv = 0, cl = 0;
+        while (t < with_sid.size() && with_sid[t].first == with_sid[s].first) {
+          if (role_of(with_sid[t].second, kPageView)) ++pv;
+          if (role_of(with_sid[t].second, kClick)) ++cl;
+          ++t;
+        }
+        // Stable sort keeps time order inside one id: first is the start.
+        close_session(ev[with_sid[s].second].ts, ev[with_sid[t - 1].second].ts, t - s, pv, cl);
+        s = t;
+      }
+    }
+
+    // Windows after the first event (new users only).
+    if (!is_new) {
+      ++history_users;
+    } else {
+      PeriodCounts& c = pc[periods.index_of(day_of(first))];
+      ++c.new_users;
+      if (first + act_window <= range.end) {
+        ++c.act_decidable;
+        if (role_code_[kActivation] != kNone) {
+          for (std::size_t i = ub; i < ue; ++i)
+            if (role_of(i, kActivation)) {
+              if (ev[i].ts - first <= act_window) ++c.activated;
+              break;
+            }
+        }
+      } else {
+        ++c.act_pending;
+      }
+      if (first + churn_window <= range.end) {
+        ++c.churn_decidable;
+        if (ev[ue - 1].ts - first < churn_window) ++c.churned;
+      } else {
+        ++c.churn_pending;
+      }
+      if (role_code_[kValue] != kNone) {
+        for (std::size_t i = ub; i < ue; ++i)
+          if (ev[i].event == role_code_[kValue]) {
+            c.ttv.push_back(static_cast<double>(ev[i].ts - first) / 1e6);
+            break;
+          }
+      }
+      for (std::size_t t = 0; t < time_to_code_.size(); ++t) {
+        if (time_to_code_[t] == kNone) continue;
+        for (std::size_t i = ub; i < ue; ++i)
+          if (ev[i].event == time_to_code_[t]) {
+            c.time_to[t].push_back(static_cast<double>(ev[i].ts - first) / 1e6);
+            break;
+          }
+      }
+    }
+    ub = next_user;
+  }
+
+  // Week and month means: each ISO week belongs to the period of its Thursday,
+  // each month to the period holding it.
+  std::vector<double> wau_sum(np, 0), mau_sum(np, 0);
+  std::vector<std::uint64_t> wau_n(np, 0), mau_n(np, 0);
+  const std::int32_t pk0 = periods.key(0);
+  auto index_of_key = [&](std::int32_t k) -> std::optional<std::size_t> {
+    if (P == time::Period::all) return 0;
+    if (k < pk0 || k >= pk0 + static_cast<std::int32_t>(np)) return std::nullopt;
+    return static_cast<std::size_t>(k - pk0);
+  };
+  for (std::int32_t w = wk0; w <= wk1; ++w) {
+    const Day thursday = time::period_first_day(time::Period::week, w) + 3;
+    if (auto i = index_of_key(time::period_key(P, thursday))) {
+      wau_sum[*i] += static_cast<double>(week_users[static_cast<std::size_t>(w - wk0)]);
+      ++wau_n[*i];
+    }
+  }
+  for (std::int32_t m = mk0; m <= mk1; ++m) {
+    const Day first_of_month = time::period_first_day(time::Period::month, m);
+    if (auto i = index_of_key(time::period_key(P, first_of_month))) {
+      mau_sum[*i] += static_cast<double>(month_users[static_cast<std::size_t>(m - mk0)]);
+      ++mau_n[*i];
+    }
+  }
+
+  std::vector<std::uint32_t> feature_order;
+  for (const auto& [f, counts] : feature_users) feature_order.push_back(f);
+  std::sort(feature_order.begin(), feature_order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    return log_.features().str(x) < log_.features().str(y);
+  });
+
+  const bool has_wau = P != time::Period::day;
+  const bool has_mau = P == time::Period::month || P == time::Period::quarter ||
+                       P == time::Period::year || P == time::Period::all;
+  std::uint64_t total = history_users;
+  for (std::size_t p = 0; p < np; ++p) {
+    PeriodCounts& c = pc[p];
+    total += c.new_users;
+    Group g;
+    g.period = periods.label(p);
+    g.dims = dims;
+    const std::string where = scope(g.period, dims);
+    auto put = [&](std::string_view id, double v) { g.values[std::string(id)] = v; };
+    auto put_opt = [&](std::string_view id, std::optional<double> v, const std::string& why) {
+      g.values[std::string(id)] = v;
+      if (!v) g.reasons[std::string(id)] = why;
+    };
+    auto count = [](std::uint64_t n) { return static_cast<double>(n); };
+
+    put("active_users", count(c.active));
+    const Day d0 = periods.first_day(p), d1 = periods.last_day(p);
+    std::uint64_t day_sum = 0;
+    for (Day d = d0; d <= d1; ++d) day_sum += day_users[static_cast<std::size_t>(d - range.first)];
+    put("dau", count(day_sum) / count(static_cast<std::uint64_t>(d1 - d0 + 1)));
+    if (has_wau)
+      put_opt("wau", formulas::ratio_of(wau_sum[p], count(wau_n[p])),
+              "no ISO week belongs to the period (every week overlapping it has its Thursday "
+              "in a period that is not reported)");
+    if (has_mau) put("mau", mau_sum[p] / count(mau_n[p]));  // every period overlaps ≥ 1 month
+    put("new_users", count(c.new_users));
+    put("total_users", count(total));
+    put("sessions", count(c.sessions));
+    put("total_session_duration", static_cast<double>(c.session_micros) / 1e6);
+    put("page_views", count(c.page_views));
+    put("clicks", count(c.clicks));
+    put("actions", count(c.actions));
+    for (std::size_t k = 0; k < kUserRoleCount; ++k) put(kUserRoles[k].second, count(c.role_users[k]));
+    put("trial_conversions", count(c.trial_conversions));
+
+    // Activation and early churn: decidable new users only, so the rates are
+    // measured here (the registry's `/ new_users` would count undecidable ones).
+    put("activated_users", count(c.activated));
+    put("early_churned_users", count(c.churned));
+    put_opt("activation_rate", formulas::percent_of(count(c.activated), count(c.act_decidable)),
+            c.new_users == 0 ? "no new users in the period"
+                             : "no new user of the period is decidable yet (activation window "
+                               "not elapsed by the end of the range)");
+    put_opt("early_churn_rate", formulas::percent_of(count(c.churned), count(c.churn_decidable)),
+            c.new_users == 0 ? "no new users in the period"
+                             : "no new user of the period is decidable yet (early-churn window "
+                               "not elapsed by the end of the range)");
+    if (c.act_pending > 0 && (reported("activated_users") || reported("activation_rate")))
+      warnings.push_back("activated_users, activation_rate " + where + ": " +
+                         std::to_string(c.act_pending) +
+                         " new user(s) left out, their activation window has not elapsed by the "
+                         "end of the range");
+    if (c.churn_pending > 0 && (reported("early_churned_users") || reported("early_churn_rate")))
+      warnings.push_back("early_churned_users, early_churn_rate " + where + ": " +
+                         std::to_string(c.churn_pending) +
+                         " new user(s) left out, their early-churn window has not elapsed by the "
+                         "end of the range");
+
+    std::sort(c.ttv.begin(), c.ttv.end());
+    const std::string no_value = "no new user of the period reached the value event ('" +
+                                 role_name_[kValue] + "') within the range";
+    put_opt("time_to_value", percentile(c.ttv, 0.5), no_value);
+    put_opt("time_to_value_p90", percentile(c.ttv, 0.9), no_value);
+    for (std::size_t t = 0; t < time_to_code_.size(); ++t) {
+      std::sort(c.time_to[t].begin(), c.time_to[t].end());
+      const std::string why = "no new user of the period reached '" + opt_.time_to[t] +
+                              "' within the range";
+      put_opt("time_to_" + opt_.time_to[t], percentile(c.time_to[t], 0.5), why);
+      put_opt("time_to_" + opt_.time_to[t] + "_p90", percentile(c.time_to[t], 0.9), why);
+    }
+    put("revenue", c.revenue);
+    if (c.purchases_without_value > 0 && reported("revenue"))
+      warnings.push_back("revenue " + where + ": " + std::to_string(c.purchases_without_value) +
+                         " purchase event(s) without a value left out");
+
+    const double active = count(c.active);
+    out[p].push_back(std::move(g));
+    for (std::uint32_t f : feature_order) {
+      Group fg;
+      fg.period = periods.label(p);
+      fg.dims = dims;
+      fg.dims.emplace_back("feature", std::string(log_.features().str(f)));
+      fg.values["feature_users"] = count(feature_users[f][p]);
+      fg.values["active_users"] = active;
+      fg.only = {"feature_users", "feature_adoption_rate"};
+      out[p].push_back(std::move(fg));
+    }
+  }
+}
+
+}  // namespace
+
+std::span<const EventRole> event_roles() noexcept { return kRoles; }
+
+Status check_event_roles(const std::vector<std::pair<std::string, std::string>>& roles) {
+  for (const auto& [role, name] : roles) {
+    const bool known = std::any_of(std::begin(kRoles), std::end(kRoles),
+                                   [&](const EventRole& r) { return r.role == role; });
+    if (!known) {
+      std::string list;
+      for (const auto& r : kRoles) {
+        if (!list.empty()) list += ", ";
+        list += r.role;
+      }
+      return Error("--event " + role + "=" + name + ": unknown role '" + role +
+                   "' (expected one of " + list + ")");
+    }
+    if (name.empty()) return Error("--event " + role + "=: the event name is empty");
+  }
+  return Status::ok();
+}
+
+std::unique_ptr<Aggregator> make_events_aggregator(const ComputeOptions& options,
+                                                   const TimeContext& time) {
+  return std::make_unique<EventsAggregator>(options, time);
+}
+
+}  // namespace kpi

@@ -1,0 +1,322 @@
+// The compact event log of the events kind (see events_store.hpp).
+#include "events_store.hpp"
+
+#include "kpi/formulas/stats.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <system_error>
+#include <utility>
+
+namespace kpi::events_detail {
+namespace {
+
+constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+
+// FNV-1a would be slow on long ids; this is a simple 64-bit mix per 8 bytes.
+std::uint64_t hash_bytes(std::string_view s) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xFF51AFD7ED558CCDull);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 32;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 29;
+  return h;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+const io::Field* field(const io::Record& r, std::size_t slot) noexcept {
+  if (slot == kNoSlot || slot >= r.fields.size()) return nullptr;
+  return &r.fields[slot];
+}
+
+// Trimmed text, "" when absent.
+std::string_view text(const io::Record& r, std::size_t slot) noexcept {
+  const io::Field* f = field(r, slot);
+  if (f == nullptr || !f->present) return {};
+  return trim(f->text);
+}
+
+Status check_scalar(const io::Record& r, std::size_t slot, std::string_view name) {
+  const io::Field* f = field(r, slot);
+  if (f != nullptr && f->present && !f->scalar)
+    return r.error(slot, name, "a single value, not a JSON object or array");
+  return Status::ok();
+}
+
+std::optional<double> parse_finite(std::string_view s) noexcept {
+  if (s.empty()) return std::nullopt;
+  const char* first = s.data();
+  if (*first == '+') ++first;  // "+12.5" is a number to people
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(first, s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+// ---- StringPool ----------------------------------------------------------
+
+StringPool::StringPool() : table_(64, 0) {}
+
+std::string_view StringPool::store(std::string_view s) {
+  if (s.empty()) return {};
+  if (chunk_used_ + s.size() > chunk_size_) {
+    chunk_size_ = std::max<std::size_t>(s.size(), 64 * 1024);
+    chunks_.push_back(std::make_unique<char[]>(chunk_size_));
+    chunk_used_ = 0;
+  }
+  char* dst = chunks_.back().get() + chunk_used_;
+  std::memcpy(dst, s.data(), s.size());
+  chunk_used_ += s.size();
+  return {dst, s.size()};
+}
+
+void StringPool::grow() {
+  std::vector<std::uint32_t> bigger(table_.size() * 2, 0);
+  const std::size_t mask = bigger.size() - 1;
+  for (std::uint32_t id = 0; id < strs_.size(); ++id) {
+    std::size_t i = static_cast<std::size_t>(hashes_[id]) & mask;
+    while (bigger[i] != 0) i = (i + 1) & mask;
+    bigger[i] = id + 1;
+  }
+  table_ = std::move(bigger);
+}
+
+std::uint32_t StringPool::find(std::string_view s) const noexcept {
+  const std::uint64_t h = hash_bytes(s);
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t e = table_[i];
+    if (e == 0) return kNone;
+    if (hashes_[e - 1] == h && strs_[e - 1] == s) return e - 1;
+  }
+}
+
+std::uint32_t StringPool::intern(std::string_view s) {
+  const std::uint64_t h = hash_bytes(s);
+  std::size_t mask = table_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(h) & mask;
+  for (;; i = (i + 1) & mask) {
+    const std::uint32_t e = table_[i];
+    if (e == 0) break;
+    if (hashes_[e - 1] == h && strs_[e - 1] == s) return e - 1;
+  }
+  const auto id = static_cast<std::uint32_t>(strs_.size());
+  strs_.push_back(store(s));
+  hashes_.push_back(h);
+  table_[i] = id + 1;
+  if (strs_.size() * 4 >= table_.size() * 3) grow();  // load factor ≤ 3/4
+  return id;
+}
+
+// ---- EventLog ------------------------------------------------------------
+
+EventLog::EventLog(LogColumns columns, const TimeContext& time)
+    : cols_(std::move(columns)),
+      time_(time),
+      s_session_(kNoSlot),
+      s_feature_(kNoSlot),
+      s_value_(kNoSlot),
+      s_by_(cols_.by.size(), kNoSlot),
+      by_seen_(cols_.by.size(), false),
+      by_vals_(cols_.by.size()) {}
+
+std::vector<std::string> EventLog::columns(const std::vector<std::string>& available) {
+  auto has = [&](std::string_view name) {
+    return std::find(available.begin(), available.end(), name) != available.end();
+  };
+  std::vector<std::string> names{"user_id", "timestamp", "event"};
+  s_session_ = s_feature_ = s_value_ = kNoSlot;
+  if (cols_.session && has("session_id")) {
+    s_session_ = names.size();
+    names.emplace_back("session_id");
+  }
+  if (cols_.feature && has("feature")) {
+    s_feature_ = names.size();
+    names.emplace_back("feature");
+  }
+  if (cols_.value && has("value")) {
+    s_value_ = names.size();
+    names.emplace_back("value");
+  }
+  for (std::size_t i = 0; i < cols_.by.size(); ++i) {
+    if (has(cols_.by[i])) by_seen_[i] = true;
+    s_by_[i] = names.size();
+    names.push_back(cols_.by[i]);
+  }
+  return names;
+}
+
+std::vector<std::string> EventLog::missing_by() const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < cols_.by.size(); ++i)
+    if (!by_seen_[i]) out.push_back(cols_.by[i]);
+  return out;
+}
+
+Status EventLog::check_by() const {
+  const auto missing = missing_by();
+  if (missing.empty()) return Status::ok();
+  std::string msg = "--by column";
+  msg += missing.size() > 1 ? "s " : " ";
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (i) msg += ", ";
+    msg += "'" + missing[i] + "'";
+  }
+  msg += missing.size() > 1 ? " are" : " is";
+  msg += " not in the input";
+  return Error(msg);
+}
+
+Status EventLog::add(const io::Record& r) {
+  // Validate the whole record first: a rejected row leaves no trace.
+  static constexpr std::string_view kRequired[] = {"user_id", "timestamp", "event"};
+  const std::size_t req_slots[] = {s_user_, s_ts_, s_event_};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (Status s = check_scalar(r, req_slots[i], kRequired[i]); !s) return s;
+    if (text(r, req_slots[i]).empty()) return r.error(req_slots[i], kRequired[i], "a non-empty value");
+  }
+  const std::optional<time::Micros> ts = time_.parser.parse(text(r, s_ts_));
+  if (!ts) return r.error(s_ts_, "timestamp", time_.parser.expectation());
+  if (Status s = check_scalar(r, s_session_, "session_id"); !s) return s;
+  if (Status s = check_scalar(r, s_feature_, "feature"); !s) return s;
+  if (Status s = check_scalar(r, s_value_, "value"); !s) return s;
+  std::optional<double> value;
+  if (const std::string_view v = text(r, s_value_); !v.empty()) {
+    value = parse_finite(v);
+    if (!value) return r.error(s_value_, "value", "a finite number");
+  }
+  for (std::size_t i = 0; i < s_by_.size(); ++i) {
+    if (Status s = check_scalar(r, s_by_[i], cols_.by[i]); !s) return s;
+  }
+
+  // Segment key: the --by values joined by a unit separator (buffer reused).
+  seg_key_.clear();
+  for (std::size_t i = 0; i < s_by_.size(); ++i) {
+    if (i) seg_key_.push_back('\x1f');
+    seg_key_.append(text(r, s_by_[i]));
+  }
+
+  Event e{};
+  e.ts = *ts;
+  e.user = users_.intern(text(r, s_user_));
+  e.event = names_.intern(text(r, s_event_));
+  const std::string_view sid = text(r, s_session_);
+  e.session = sid.empty() ? kNone : sessions_.intern(sid);
+  const std::string_view feat = text(r, s_feature_);
+  e.feature = feat.empty() ? kNone : features_.intern(feat);
+  e.seg = segs_.intern(seg_key_);
+  e.value = kNone;
+  if (value) {
+    e.value = static_cast<std::uint32_t>(values_.size());
+    values_.push_back(*value);
+  }
+  events_.push_back(e);
+  if (!min_ts_ || *ts < *min_ts_) min_ts_ = *ts;
+  if (!max_ts_ || *ts > *max_ts_) max_ts_ = *ts;
+  return Status::ok();
+}
+
+Dims EventLog::segment_dims(std::uint32_t s) const {
+  Dims dims;
+  std::string_view key = segs_.str(s);
+  for (std::size_t i = 0; i < cols_.by.size(); ++i) {
+    const std::size_t cut = key.find('\x1f');
+    dims.emplace_back(cols_.by[i], std::string(key.substr(0, cut)));
+    key = cut == std::string_view::npos ? std::string_view{} : key.substr(cut + 1);
+  }
+  return dims;
+}
+
+std::vector<std::uint32_t> EventLog::sorted_segments() const {
+  std::vector<std::uint32_t> ids(segs_.size());
+  std::iota(ids.begin(), ids.end(), 0u);
+  std::vector<Dims> dims;
+  dims.reserve(ids.size());
+  for (std::uint32_t s : ids) dims.push_back(segment_dims(s));
+  std::sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) { return dims[a] < dims[b]; });
+  return ids;
+}
+
+// ---- range and periods ---------------------------------------------------
+
+std::optional<Range> make_range(const EventLog& log) {
+  const TimeContext& tc = log.time();
+  std::optional<time::Day> first = tc.from, last = tc.to;
+  if (!first && log.min_ts()) first = tc.zone.local_day(*log.min_ts());
+  if (!last && log.max_ts()) last = tc.zone.local_day(*log.max_ts());
+  if (!first || !last || *last < *first) return std::nullopt;
+  Range r;
+  r.first = *first;
+  r.last = *last;
+  r.begin = tc.zone.day_start(r.first);
+  r.end = tc.zone.day_start(r.last + 1);
+  return r;
+}
+
+Periods::Periods(time::Period p, const Range& range) : p_(p), range_(range) {
+  first_key_ = time::period_key(p, range.first);
+  n_ = static_cast<std::size_t>(time::period_key(p, range.last) - first_key_ + 1);
+}
+
+std::size_t Periods::index_of(time::Day d) const noexcept {
+  return static_cast<std::size_t>(time::period_key(p_, d) - first_key_);
+}
+
+std::string Periods::label(std::size_t i) const { return time::period_label(p_, key(i)); }
+
+time::Day Periods::first_day(std::size_t i) const noexcept {
+  if (p_ == time::Period::all) return range_.first;
+  return std::max(range_.first, time::period_first_day(p_, key(i)));
+}
+
+time::Day Periods::last_day(std::size_t i) const noexcept {
+  if (p_ == time::Period::all) return range_.last;
+  return std::min(range_.last, time::period_last_day(p_, key(i)));
+}
+
+void sort_events(std::vector<Event>& events, bool by_segment) {
+  if (by_segment) {
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      if (a.seg != b.seg) return a.seg < b.seg;
+      if (a.user != b.user) return a.user < b.user;
+      return a.ts < b.ts;
+    });
+  } else {
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      if (a.user != b.user) return a.user < b.user;
+      return a.ts < b.ts;
+    });
+  }
+}
+
+std::optional<double> percentile(const std::vector<double>& sorted, double p) {
+  return formulas::percentile_sorted(std::span<const double>(sorted.data(), sorted.size()), p);
+}
+
+std::string num(double v) {
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  if (ec != std::errc()) return "?";
+  return std::string(buf, ptr);
+}
+
+}  // namespace kpi::events_detail
