@@ -8,6 +8,7 @@
 // rejected row leaves no trace.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,6 +62,13 @@ Expected<std::string> detect_kind(const std::vector<std::string>& columns,
 /// the first file; on return it holds the kind read. Fills `info` (files, kind,
 /// rows, skipped_rows) and appends skip reports to `warnings`.
 Status read_records(const InputOptions& options, std::string& kind, RecordSink& sink,
+                    InputsInfo& info, std::vector<std::string>& warnings);
+
+/// As above, for callers whose sink depends on the kind: `sink_for(kind)` is
+/// called once, when the first file's kind is known, and returns the sink (or an
+/// Error, e.g. "funnel needs events").
+using SinkFactory = std::function<Expected<RecordSink*>(const std::string& kind)>;
+Status read_records(const InputOptions& options, std::string& kind, const SinkFactory& sink_for,
                     InputsInfo& info, std::vector<std::string>& warnings);
 
 }  // namespace kpi

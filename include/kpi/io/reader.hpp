@@ -88,7 +88,14 @@ class RecordReader {
   /// or an Error for malformed input.
   virtual Expected<bool> next(Record& out) = 0;
 
+  /// After next() returned an Error: true when that record was consumed and
+  /// reading may go on (a ragged row, invalid UTF-8), so --skip-invalid can skip
+  /// it; false for errors that leave no safe place to resume (an unterminated
+  /// quote, malformed JSON).
+  bool can_skip_last_error() const noexcept { return recoverable_; }
+
  protected:
+  bool recoverable_ = false;
   std::string name_;
   Format format_ = Format::csv;
   std::vector<std::string> columns_;

@@ -1,0 +1,100 @@
+#include "byte_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace kpi::io {
+namespace {
+
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+
+}  // namespace
+
+ByteSource::ByteSource(ByteSource&& other) noexcept { *this = std::move(other); }
+
+ByteSource& ByteSource::operator=(ByteSource&& other) noexcept {
+  if (this != &other) {
+    if (owns_fd_ && fd_ >= 0) ::close(fd_);
+    name_ = std::move(other.name_);
+    fd_ = std::exchange(other.fd_, -1);
+    owns_fd_ = std::exchange(other.owns_fd_, false);
+    data_ = std::move(other.data_);
+    capacity_ = std::exchange(other.capacity_, 0);
+    pos_ = std::exchange(other.pos_, 0);
+    end_ = std::exchange(other.end_, 0);
+    eof_ = other.eof_;
+  }
+  return *this;
+}
+
+ByteSource::~ByteSource() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+Expected<ByteSource> ByteSource::open(const std::string& path) {
+  ByteSource src;
+  if (path == "-") {
+    src.name_ = "<stdin>";
+    src.fd_ = STDIN_FILENO;
+  } else {
+    src.name_ = path;
+    src.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (src.fd_ < 0) {
+      return Error(Location{path, 0, 0, {}}, std::string("cannot open: ") + std::strerror(errno));
+    }
+    src.owns_fd_ = true;
+    struct stat st {};
+    if (::fstat(src.fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Error(Location{path, 0, 0, {}}, "cannot read: is a directory");
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)::posix_fadvise(src.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  src.capacity_ = kChunkBytes;
+  src.data_ = std::make_unique<char[]>(src.capacity_);
+  auto more = src.fill();
+  if (!more) return std::move(more).error();
+  return src;
+}
+
+Expected<bool> ByteSource::fill() {
+  if (eof_) return false;
+  // Keep the unconsumed tail at the front; grow when it already fills the buffer.
+  const std::size_t tail = end_ - pos_;
+  if (pos_ > 0) {
+    std::memmove(data_.get(), data_.get() + pos_, tail);
+    pos_ = 0;
+    end_ = tail;
+  }
+  if (end_ + kChunkBytes / 2 > capacity_) {
+    if (capacity_ >= kMaxRecordBytes) {
+      return Error(Location{name_, 0, 0, {}},
+                   "a single record is longer than 1 GiB; is this file in the right format?");
+    }
+    auto bigger = std::make_unique<char[]>(capacity_ * 2);
+    std::memcpy(bigger.get(), data_.get(), end_);
+    data_ = std::move(bigger);
+    capacity_ *= 2;
+  }
+  while (true) {
+    const ssize_t n = ::read(fd_, data_.get() + end_, capacity_ - end_);
+    if (n > 0) {
+      end_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    return Error(Location{name_, 0, 0, {}}, std::string("cannot read: ") + std::strerror(errno));
+  }
+}
+
+}  // namespace kpi::io

@@ -1,0 +1,54 @@
+// byte_source.hpp — a growable read buffer over a file descriptor (internal).
+//
+// Readers parse records straight out of `window()`; when a record runs past the
+// bytes read so far they call `fill()`, which keeps the unconsumed tail, reads
+// more, and grows the buffer only when one record is larger than it. Memory is
+// therefore bounded by the chunk size plus the longest record, never the file.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kpi/error.hpp"
+
+namespace kpi::io {
+
+class ByteSource {
+ public:
+  /// Largest single record accepted (a longer one is an error, not an OOM).
+  static constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 30;
+
+  ByteSource() = default;
+  ByteSource(ByteSource&&) noexcept;
+  ByteSource& operator=(ByteSource&&) noexcept;
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+  ~ByteSource();
+
+  /// Opens `path` ("-" = standard input) and reads the first chunk.
+  static Expected<ByteSource> open(const std::string& path);
+
+  const std::string& name() const noexcept { return name_; }
+  /// Unconsumed bytes read so far.
+  std::string_view window() const noexcept { return {data_.get() + pos_, end_ - pos_}; }
+  bool eof() const noexcept { return eof_; }
+  void consume(std::size_t n) noexcept { pos_ += n; }
+  /// Reads more bytes after the window (growing the buffer if the window already
+  /// fills it). False at end of input, or an Error for a read failure / a record
+  /// beyond kMaxRecordBytes. Invalidates views into the window.
+  Expected<bool> fill();
+
+ private:
+  std::string name_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0;
+  std::size_t pos_ = 0;
+  std::size_t end_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace kpi::io
