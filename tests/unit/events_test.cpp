@@ -1,0 +1,384 @@
+// The events aggregator: every measured input of METRICS.md §2 "events",
+// with expectations worked out by hand in the comments.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "kpi/kinds/aggregator.hpp"
+#include "kpi/kinds/events.hpp"
+#include "records_fixture.hpp"
+
+using namespace kpi;
+using namespace kpi::test;
+
+namespace {
+
+const std::vector<std::string> kHeader{"user_id", "timestamp", "event"};
+
+ComputeOptions opts(time::Period p = time::Period::month) {
+  ComputeOptions o;
+  o.period = p;
+  return o;
+}
+
+TimeContext zone_context(std::string_view zone, std::optional<std::string_view> from = std::nullopt,
+                         std::optional<std::string_view> to = std::nullopt) {
+  TimeContext t;
+  auto z = time::Zone::parse(zone);
+  REQUIRE(z.has_value());
+  t.zone = *z;
+  t.parser = time::TimestampParser(*z);
+  if (from) t.from = time::parse_date(*from);
+  if (to) t.to = time::parse_date(*to);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("events: distinct counts, dau/wau/mau over cut months, sessions, early churn",
+          "[events]") {
+  const auto o = opts();
+  const auto tc = utc_context();
+  Feed f(make_events_aggregator(o, tc), kHeader);
+  REQUIRE(f.add({"u1", "2025-01-15T10:00:00Z", "signup"}));
+  REQUIRE(f.add({"u1", "2025-01-15T10:10:00Z", "page_view"}));
+  REQUIRE(f.add({"u1", "2025-01-20T09:00:00Z", "page_view"}));
+  REQUIRE(f.add({"u2", "2025-01-20T12:00:00Z", "page_view"}));
+  REQUIRE(f.add({"u2", "2025-02-03T08:00:00Z", "click"}));
+  REQUIRE(f.add({"u3", "2025-02-10T23:00:00Z", "trial_start"}));
+  const Table t = f.finish();
+  // Range 2025-01-15 (Wed) .. 2025-02-10 (Mon): Jan has 17 in-range days, Feb 10.
+  REQUIRE(t.groups.size() == 2);
+  const Group& jan = group(t, "2025-01");
+  const Group& feb = group(t, "2025-02");
+  CHECK(val(jan, "active_users") == 2);  // u1, u2
+  CHECK(val(feb, "active_users") == 2);  // u2, u3
+  // dau Jan: 15th {u1} + 20th {u1,u2} = 3 user-days / 17 days.
+  CHECK(val(jan, "dau") == Approx(3.0 / 17.0));
+  // dau Feb: 3rd {u2} + 10th {u3} = 2 / 10.
+  CHECK(val(feb, "dau") == Approx(0.2));
+  // Weeks: W03 Jan13-19 (Thu 16 Jan) {u1}=1, W04 Jan20-26 {u1,u2}=2, W05 Jan27-Feb2
+  // (Thu 30 Jan) 0 → Jan (1+2+0)/3 = 1. W06 Feb3-9 {u2}=1, W07 Feb10-16 (Thu 13 Feb,
+  // outside the range but in Feb) {u3}=1 → Feb (1+1)/2 = 1.
+  CHECK(val(jan, "wau") == Approx(1.0));
+  CHECK(val(feb, "wau") == Approx(1.0));
+  CHECK(val(jan, "mau") == 2);
+  CHECK(val(feb, "mau") == 2);
+  CHECK(val(jan, "new_users") == 2);
+  CHECK(val(feb, "new_users") == 1);
+  CHECK(val(jan, "total_users") == 2);
+  CHECK(val(feb, "total_users") == 3);
+  // Sessions (30 min): u1 {10:00, 10:10} (600 s) and {20th 09:00}; u2 {20th}; Feb: u2, u3.
+  CHECK(val(jan, "sessions") == 3);
+  CHECK(val(jan, "total_session_duration") == 600);
+  CHECK(val(jan, "page_views") == 3);
+  CHECK(val(jan, "clicks") == 0);
+  CHECK(val(jan, "actions") == 4);
+  CHECK(val(feb, "sessions") == 2);
+  CHECK(val(feb, "total_session_duration") == 0);
+  CHECK(val(feb, "clicks") == 1);
+  CHECK(val(feb, "actions") == 2);
+  CHECK(val(jan, "visitors") == 2);
+  CHECK(val(feb, "visitors") == 0);
+  CHECK(val(feb, "trial_signups") == 1);
+  CHECK(val(jan, "trial_signups") == 0);
+  // Early churn (14 d): end of range = 2025-02-11T00:00Z. u1 first Jan 15 10:00, last
+  // Jan 20 → churned; u2 first Jan 20 12:00 (+14d = Feb 3 12:00 ≤ end), last Feb 3
+  // 08:00 = 13d20h after → churned. u3 (Feb 10 23:00 + 14d > end) undecidable.
+  CHECK(val(jan, "early_churned_users") == 2);
+  CHECK(val(jan, "early_churn_rate") == Approx(100));
+  CHECK(val(feb, "early_churned_users") == 0);
+  CHECK(is_null(feb, "early_churn_rate"));
+  CHECK(mentions(t.warnings, "early_churned_users, early_churn_rate 2025-02: 1 new user(s) left out"));
+  // No activation event at all: 0 of the 2 decidable January users.
+  CHECK(val(jan, "activated_users") == 0);
+  CHECK(val(jan, "activation_rate") == 0);
+  CHECK(mentions(t.warnings, "role 'activation' (event 'activation') never occurs"));
+  CHECK(mentions(t.warnings, "role 'purchase' (event 'purchase') never occurs"));
+  CHECK_FALSE(mentions(t.warnings, "role 'page_view'"));
+  CHECK_FALSE(mentions(t.warnings, "role 'value'"));
+  CHECK(val(jan, "revenue") == 0);
+  CHECK(is_null(jan, "time_to_value"));
+}
+
+TEST_CASE("events: ISO week-year labels and weekly wau; no wau/mau for day", "[events]") {
+  const auto tc = utc_context();
+  {
+    Feed f(make_events_aggregator(opts(time::Period::week), tc), kHeader);
+    REQUIRE(f.add({"a", "2024-12-29T12:00:00Z", "x"}));  // Sunday of 2024-W52
+    REQUIRE(f.add({"a", "2024-12-30T12:00:00Z", "x"}));  // Monday of 2025-W01
+    REQUIRE(f.add({"b", "2025-01-05T12:00:00Z", "x"}));  // Sunday of 2025-W01
+    const Table t = f.finish();
+    REQUIRE(periods(t) == std::vector<std::string>{"2024-W52", "2025-W01"});
+    const Group& w52 = group(t, "2024-W52");
+    const Group& w01 = group(t, "2025-W01");
+    CHECK(val(w52, "active_users") == 1);
+    CHECK(val(w52, "wau") == 1);
+    CHECK(val(w52, "dau") == 1);  // one in-range day (Dec 29), 1 user
+    CHECK(val(w01, "active_users") == 2);
+    CHECK(val(w01, "wau") == 2);
+    CHECK(val(w01, "dau") == Approx(2.0 / 7.0));  // Dec 30 {a}, Jan 5 {b}
+    CHECK_FALSE(has(w01, "mau"));
+    CHECK(val(w01, "new_users") == 1);
+  }
+  {
+    Feed f(make_events_aggregator(opts(time::Period::day), tc), kHeader);
+    REQUIRE(f.add({"a", "2025-01-01T00:00:00Z", "x"}));
+    REQUIRE(f.add({"a", "2025-01-03T00:00:00Z", "x"}));
+    const Table t = f.finish();
+    // Every day of the range is reported, the empty one too.
+    REQUIRE(periods(t) == std::vector<std::string>{"2025-01-01", "2025-01-02", "2025-01-03"});
+    CHECK(val(group(t, "2025-01-02"), "active_users") == 0);
+    CHECK(val(group(t, "2025-01-02"), "dau") == 0);
+    CHECK_FALSE(has(group(t, "2025-01-01"), "wau"));
+    CHECK_FALSE(has(group(t, "2025-01-01"), "mau"));
+  }
+}
+
+TEST_CASE("events: wau drops a week whose Thursday's period is not reported", "[events]") {
+  // Range 2026-03-02 (Mon) .. 2026-03-31 (Tue). The week Mar 30 - Apr 5 has its
+  // Thursday (Apr 2) in April, not reported → dropped from March.
+  const auto tc = utc_context("2026-03-02", "2026-03-31");
+  Feed f(make_events_aggregator(opts(), tc), kHeader);
+  REQUIRE(f.add({"a", "2026-03-02T08:00:00Z", "x"}));   // W10
+  REQUIRE(f.add({"b", "2026-03-31T08:00:00Z", "x"}));   // W14 (dropped)
+  const Table t = f.finish();
+  const Group& mar = group(t, "2026-03");
+  // Weeks W10..W13 belong to March: {a}, 0, 0, 0 → 1/4.
+  CHECK(val(mar, "wau") == Approx(0.25));
+  CHECK(val(mar, "mau") == 2);
+  CHECK(val(mar, "dau") == Approx(2.0 / 30.0));
+}
+
+TEST_CASE("events: quarter mau is the mean of its in-range months", "[events]") {
+  const auto tc = utc_context("2025-01-01", "2025-03-31");
+  Feed f(make_events_aggregator(opts(time::Period::quarter), tc), kHeader);
+  REQUIRE(f.add({"a", "2025-01-10T08:00:00Z", "x"}));
+  REQUIRE(f.add({"b", "2025-01-11T08:00:00Z", "x"}));
+  REQUIRE(f.add({"a", "2025-02-10T08:00:00Z", "x"}));
+  const Table t = f.finish();
+  const Group& q = group(t, "2025-Q1");
+  CHECK(val(q, "mau") == Approx((2.0 + 1.0 + 0.0) / 3.0));
+  CHECK(val(q, "active_users") == 2);
+  CHECK(val(q, "dau") == Approx(3.0 / 90.0));  // 3 user-days over 31+28+31 days
+}
+
+TEST_CASE("events: DST day in Europe/Paris is one 23-hour local day", "[events][tz]") {
+  // 2025-03-30 in Paris runs from 2025-03-29T23:00Z to 2025-03-30T22:00Z (23 h).
+  const auto tc = zone_context("Europe/Paris");
+  Feed f(make_events_aggregator(opts(time::Period::day), tc), kHeader);
+  REQUIRE(f.add({"a", "2025-03-29T22:59:59Z", "x"}));  // 23:59:59 local on the 29th
+  REQUIRE(f.add({"b", "2025-03-29T23:00:00Z", "x"}));  // 00:00 local on the 30th
+  REQUIRE(f.add({"c", "2025-03-30T21:59:59Z", "x"}));  // 23:59:59 CEST on the 30th
+  REQUIRE(f.add({"d", "2025-03-30T22:00:00Z", "x"}));  // 00:00 CEST on the 31st
+  REQUIRE(f.add({"e", "2025-03-30 12:00:00", "x"}));   // local wall time, on the 30th
+  const Table t = f.finish();
+  REQUIRE(periods(t) == std::vector<std::string>{"2025-03-29", "2025-03-30", "2025-03-31"});
+  CHECK(val(group(t, "2025-03-29"), "active_users") == 1);
+  CHECK(val(group(t, "2025-03-30"), "active_users") == 3);
+  CHECK(val(group(t, "2025-03-31"), "active_users") == 1);
+  // b (00:00) and c (23:59:59) are 22:59:59 apart on a 23-hour day: two sessions, one each.
+  CHECK(val(group(t, "2025-03-30"), "sessions") == 3);
+}
+
+TEST_CASE("events: session timeout boundary and session_id grouping", "[events]") {
+  const auto tc = utc_context();
+  std::vector<std::string> header{"user_id", "timestamp", "event", "session_id"};
+  Feed f(make_events_aggregator(opts(), tc), header);
+  // u1, no ids: gap of exactly 30 min stays, 30 min + 1 s splits.
+  REQUIRE(f.add({"u1", "2025-05-01T10:00:00Z", "page_view", ""}));
+  REQUIRE(f.add({"u1", "2025-05-01T10:30:00Z", "click", ""}));
+  REQUIRE(f.add({"u1", "2025-05-01T11:00:01Z", "page_view", ""}));
+  // u2 with an id spanning 3 hours: one session regardless of gaps; a blank row
+  // in between is its own (gap-split) session.
+  REQUIRE(f.add({"u2", "2025-05-01T08:00:00Z", "page_view", "s1"}));
+  REQUIRE(f.add({"u2", "2025-05-01T09:00:00Z", "other", ""}));
+  REQUIRE(f.add({"u2", "2025-05-01T11:00:00Z", "click", "s1"}));
+  // The same id for another user is another session; it starts on May 31 and its
+  // June row still belongs to the May session.
+  REQUIRE(f.add({"u3", "2025-05-31T23:50:00Z", "x", "s1"}));
+  REQUIRE(f.add({"u3", "2025-06-01T00:20:00Z", "x", "s1"}));
+  const Table t = f.finish();
+  const Group& may = group(t, "2025-05");
+  const Group& jun = group(t, "2025-06");
+  // u1: {10:00, 10:30} 1800 s, {11:00:01} 0 s; u2: s1 10800 s, blank 0 s; u3: 1800 s.
+  CHECK(val(may, "sessions") == 5);
+  CHECK(val(may, "total_session_duration") == 1800 + 10800 + 1800);
+  CHECK(val(may, "page_views") == 3);
+  CHECK(val(may, "clicks") == 2);
+  CHECK(val(may, "actions") == 8);
+  CHECK(val(jun, "sessions") == 0);
+  CHECK(val(jun, "actions") == 0);
+  CHECK(val(jun, "active_users") == 1);  // activity is still per day
+}
+
+TEST_CASE("events: activation window edge and undecidable users", "[events]") {
+  const auto tc = utc_context("2025-03-01", "2025-03-20");  // end = 2025-03-21T00:00Z
+  Feed f(make_events_aggregator(opts(), tc), kHeader);
+  // a: activation exactly 14 d after the first event → activated.
+  REQUIRE(f.add({"a", "2025-03-01T00:00:00Z", "signup"}));
+  REQUIRE(f.add({"a", "2025-03-15T00:00:00Z", "activation"}));
+  // b: 14 d + 1 s → not activated.
+  REQUIRE(f.add({"b", "2025-03-01T00:00:00Z", "signup"}));
+  REQUIRE(f.add({"b", "2025-03-15T00:00:01Z", "activation"}));
+  // c: window ends Mar 24 > end of range → not decidable (even though activated).
+  REQUIRE(f.add({"c", "2025-03-10T00:00:00Z", "signup"}));
+  REQUIRE(f.add({"c", "2025-03-11T00:00:00Z", "activation"}));
+  // d: first + 14 d = Mar 21 00:00 = end of the range → decidable; never activates.
+  REQUIRE(f.add({"d", "2025-03-07T00:00:00Z", "signup"}));
+  // e: history (before --from) → not a new user of March.
+  REQUIRE(f.add({"e", "2025-02-20T00:00:00Z", "signup"}));
+  REQUIRE(f.add({"e", "2025-03-02T00:00:00Z", "activation"}));
+  // f: after the range → ignored entirely.
+  REQUIRE(f.add({"f", "2025-03-21T00:00:00Z", "signup"}));
+  const Table t = f.finish();
+  REQUIRE(t.groups.size() == 1);
+  const Group& mar = group(t, "2025-03");
+  CHECK(val(mar, "new_users") == 4);     // a b c d
+  CHECK(val(mar, "total_users") == 5);   // + e
+  CHECK(val(mar, "active_users") == 5);  // a b c d e (e active on Mar 2)
+  CHECK(val(mar, "activated_users") == 1);
+  CHECK(val(mar, "activation_rate") == Approx(100.0 / 3.0));  // a of {a, b, d}
+  CHECK(mentions(t.warnings, "activated_users, activation_rate 2025-03: 1 new user(s) left out"));
+  // Early churn (14 d): a last-first = 14 d (not < 14 d), b 14 d + 1 s, d 0 → churned.
+  CHECK(val(mar, "early_churned_users") == 1);
+  CHECK(val(mar, "early_churn_rate") == Approx(100.0 / 3.0));
+  // dau: Mar 1 {a,b}, 2 {e}, 7 {d}, 10 {c}, 11 {c}, 15 {a,b} = 8 / 20 days.
+  CHECK(val(mar, "dau") == Approx(0.4));
+}
+
+TEST_CASE("events: time to value, revenue, trial conversions, --time-to", "[events]") {
+  ComputeOptions o = opts();
+  o.time_to = {"signup"};
+  const auto tc = utc_context();
+  std::vector<std::string> header{"user_id", "timestamp", "event", "value"};
+  Feed f(make_events_aggregator(o, tc), header);
+  REQUIRE(f.add({"u1", "2025-01-01T00:00:00Z", "trial_start", ""}));
+  REQUIRE(f.add({"u1", "2025-01-01T00:01:40Z", "purchase", "10"}));    // +100 s
+  REQUIRE(f.add({"u2", "2025-01-02T00:00:00Z", "purchase", "20.5"}));  // first event: 0 s
+  REQUIRE(f.add({"u2", "2025-01-02T00:00:10Z", "signup", ""}));        // signup +10 s
+  REQUIRE(f.add({"u3", "2025-01-03T00:00:00Z", "signup", ""}));        // signup 0 s
+  REQUIRE(f.add({"u3", "2025-01-03T00:05:00Z", "purchase", ""}));      // +300 s, no value
+  REQUIRE(f.add({"u3", "2025-01-03T00:06:00Z", "trial_start", ""}));   // trial after purchase
+  REQUIRE(f.add({"u4", "2025-01-04T00:00:00Z", "x", ""}));
+  REQUIRE(f.add({"u4", "2025-01-04T00:16:40Z", "trial_start", ""}));   // same instant as
+  REQUIRE(f.add({"u4", "2025-01-04T00:16:40Z", "purchase", "5"}));     // the purchase: +1000 s
+  REQUIRE(f.add({"u5", "2025-01-05T00:00:00Z", "x", ""}));
+  const Table t = f.finish();
+  const Group& jan = group(t, "2025-01");
+  // Sorted [0, 100, 300, 1000]: median h = 1.5 → 100 + 0.5 × 200 = 200;
+  // p90 h = 2.7 → 300 + 0.7 × 700 = 790.
+  CHECK(val(jan, "time_to_value") == Approx(200));
+  CHECK(val(jan, "time_to_value_p90") == Approx(790));
+  // signup: u2 10 s, u3 0 s → [0, 10]: median 5, p90 9.
+  CHECK(val(jan, "time_to_signup") == Approx(5));
+  CHECK(val(jan, "time_to_signup_p90") == Approx(9));
+  CHECK(val(jan, "revenue") == Approx(35.5));
+  CHECK(mentions(t.warnings, "revenue 2025-01: 1 purchase event(s) without a value left out"));
+  CHECK(val(jan, "paying_users") == 4);
+  CHECK(val(jan, "trial_signups") == 3);
+  // u1 (trial before), u4 (trial at the same instant); not u3 (trial after).
+  CHECK(val(jan, "trial_conversions") == 2);
+}
+
+TEST_CASE("events: role overrides, --active-event and history rows", "[events]") {
+  ComputeOptions o = opts();
+  o.event_roles = {{"purchase", "order"}, {"page_view", "pv"}};
+  o.active_events = {"pv", "nope"};
+  const auto tc = utc_context("2025-02-01", std::nullopt);
+  Feed f(make_events_aggregator(o, tc), kHeader);
+  REQUIRE(f.add({"h", "2025-01-20T00:00:00Z", "trial_start"}));  // history
+  REQUIRE(f.add({"h", "2025-02-03T00:00:00Z", "order"}));
+  REQUIRE(f.add({"n", "2025-02-04T00:00:00Z", "pv"}));
+  REQUIRE(f.add({"n", "2025-02-05T00:00:00Z", "page_view"}));  // no role now, not active
+  const Table t = f.finish();
+  REQUIRE(t.groups.size() == 1);
+  const Group& feb = group(t, "2025-02");
+  CHECK(val(feb, "active_users") == 1);  // only n did "pv"
+  CHECK(val(feb, "dau") == Approx(1.0 / 5.0));  // range Feb 1..5
+  CHECK(val(feb, "paying_users") == 1);
+  CHECK(val(feb, "trial_conversions") == 1);  // the trial is history, still counts
+  CHECK(val(feb, "trial_signups") == 0);      // but not as a February signup
+  CHECK(val(feb, "visitors") == 1);
+  CHECK(val(feb, "new_users") == 1);
+  CHECK(val(feb, "total_users") == 2);
+  CHECK(mentions(t.warnings, "--active-event 'nope' never occurs"));
+  CHECK(is_null(feb, "time_to_value"));  // n never ordered; h is not new
+}
+
+TEST_CASE("events: features and --by segments", "[events]") {
+  ComputeOptions o = opts();
+  o.by = {"plan"};
+  const auto tc = utc_context();
+  std::vector<std::string> header{"user_id", "timestamp", "event", "feature", "plan"};
+  Feed f(make_events_aggregator(o, tc), header);
+  REQUIRE(f.add({"a", "2025-01-05T00:00:00Z", "x", "search", "free"}));
+  REQUIRE(f.add({"a", "2025-01-06T00:00:00Z", "x", "search", "free"}));
+  REQUIRE(f.add({"b", "2025-01-07T00:00:00Z", "x", "export", "free"}));
+  REQUIRE(f.add({"a", "2025-02-01T00:00:00Z", "x", "", "pro"}));  // a's first "pro" event
+  REQUIRE(f.add({"c", "2025-02-02T00:00:00Z", "x", "search", ""}));
+  const Table t = f.finish();
+  // Periods Jan, Feb; segments "" < free < pro; free has features export, search.
+  const Dims blank{{"plan", ""}}, free{{"plan", "free"}}, pro{{"plan", "pro"}};
+  CHECK(val(group(t, "2025-01", free), "active_users") == 2);
+  CHECK(val(group(t, "2025-02", pro), "new_users") == 1);   // a is new in "pro" in Feb
+  CHECK(val(group(t, "2025-01", pro), "new_users") == 0);
+  CHECK(val(group(t, "2025-02", free), "total_users") == 2);
+  CHECK(val(group(t, "2025-02", blank), "active_users") == 1);
+  const Group& fs = group(t, "2025-01", Dims{{"plan", "free"}, {"feature", "search"}});
+  CHECK(val(fs, "feature_users") == 1);
+  CHECK(val(fs, "active_users") == 2);
+  CHECK(fs.only == std::vector<std::string>{"feature_users", "feature_adoption_rate"});
+  CHECK(val(group(t, "2025-02", Dims{{"plan", "free"}, {"feature", "export"}}), "feature_users") == 0);
+  // Report order: Jan then Feb; inside a period, dims ascending.
+  std::vector<std::string> order;
+  for (const auto& g : t.groups) {
+    std::string s = g.period;
+    for (const auto& d : g.dims) s += "|" + d.second;
+    order.push_back(s);
+  }
+  CHECK(order == std::vector<std::string>{
+                     "2025-01|", "2025-01||search", "2025-01|free", "2025-01|free|export",
+                     "2025-01|free|search", "2025-01|pro", "2025-02|", "2025-02||search",
+                     "2025-02|free", "2025-02|free|export", "2025-02|free|search", "2025-02|pro"});
+}
+
+TEST_CASE("events: invalid records are rejected before any state changes", "[events]") {
+  std::vector<std::string> header{"user_id", "timestamp", "event", "value"};
+  const auto tc = utc_context();
+  Feed f(make_events_aggregator(opts(), tc), header);
+  CHECK(error_mentions(f.add({"", "2025-01-01", "x", ""}), "column 'user_id'"));
+  CHECK(error_mentions(f.add({"u", "2025-13-40", "x", ""}), "column 'timestamp'"));
+  CHECK(error_mentions(f.add({"u", "2025-01-01", "", ""}), "column 'event'"));
+  CHECK(error_mentions(f.add({"u", "2025-01-01", "purchase", "abc"}), "column 'value'"));
+  CHECK(error_mentions(f.add({"u", "2025-01-01", "purchase", "inf"}), "column 'value'"));
+  REQUIRE(f.add({"u", "2025-01-02", "purchase", "7"}));
+  const Table t = f.finish();
+  // Only the valid row: the range is that one day.
+  REQUIRE(t.groups.size() == 1);
+  CHECK(val(group(t, "2025-01"), "revenue") == 7);
+  CHECK(val(group(t, "2025-01"), "dau") == 1);
+}
+
+TEST_CASE("events: unknown role and missing --by column are errors", "[events]") {
+  const auto tc = utc_context();
+  {
+    ComputeOptions o = opts();
+    o.event_roles = {{"purchse", "order"}};
+    Feed f(make_events_aggregator(o, tc), kHeader);
+    REQUIRE(f.add({"u", "2025-01-02", "x"}));
+    auto r = f.try_finish();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find("unknown role 'purchse'") != std::string::npos);
+  }
+  {
+    ComputeOptions o = opts();
+    o.by = {"plan"};
+    Feed f(make_events_aggregator(o, tc), kHeader);
+    REQUIRE(f.add({"u", "2025-01-02", "x"}));
+    auto r = f.try_finish();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find("'plan'") != std::string::npos);
+  }
+}
