@@ -50,7 +50,10 @@ std::optional<Day> parse_date(std::string_view text) noexcept;
 class Zone {
  public:
   Zone();  ///< UTC
-  /// "UTC", "Z", "±HH:MM", "±HHMM", "±HH", or an IANA name. Error names the zone:
+  /// "UTC" (any case), "Z", "±HH:MM", "±HHMM", "±HH" (HH ≤ 23, MM ≤ 59; name()
+  /// is then "±HH:MM"), or an IANA name. IANA zones follow the system tzdata,
+  /// including its POSIX rule after the last listed transition (DST continues
+  /// past 2037). Error names the zone:
   /// `unknown time zone "Mars/Base" (expected an IANA name like Europe/Paris or an offset like +02:00)`.
   static Expected<Zone> parse(std::string_view name);
 
@@ -77,6 +80,19 @@ class Zone {
 /// offset, or a bare date, is local time in the zone. With a strptime-style
 /// format (`%Y %m %d %H %M %S %y %b %B %p %I %j %z %f %%`), only that format is
 /// accepted.
+///
+/// Details of the default forms: `YYYY-MM-DD[(T|t| )HH:MM[:SS[.f]][Z|z|±HH:MM|±HHMM|±HH]]`,
+/// year exactly 4 digits, no surrounding spaces. Fractions have 1–9 digits; digits
+/// beyond microseconds are truncated, not rounded. Second 60 (leap seconds) is
+/// rejected. Epoch: an optional '-' then digits only; the instant must lie in
+/// 0000-01-01 .. 9999-12-31 UTC.
+/// Formats: `%Y` 4 digits; `%m %d %H %M %S %I` 1 or 2 digits; `%y` 2 digits (69–99 →
+/// 19xx, 00–68 → 20xx); `%j` 1–3 digits; `%b`/`%B` an English month name or its
+/// 3-letter abbreviation, any case; `%p` AM/PM, any case; `%z` Z, ±HH:MM or ±HHMM;
+/// `%f` 1–9 fraction digits; `%T` = `%H:%M:%S`, `%F` = `%Y-%m-%d`; anything else
+/// matches itself. The whole text must be consumed; missing fields default to
+/// day 1, 00:00:00. with_format rejects: unsupported directives, a field set twice,
+/// no year, %I without %p (or the reverse), %H with %I, %j with a month or day.
 class TimestampParser {
  public:
   explicit TimestampParser(Zone zone);
@@ -97,8 +113,13 @@ class TimestampParser {
 };
 
 /// "90s", "30m", "24h", "14d", "2w" (a non-negative integer and a unit); nullopt otherwise.
+/// Concatenations with strictly decreasing units ("1h30m", "1w2d") add up.
 std::optional<Micros> parse_duration(std::string_view text) noexcept;
-/// Inverse for humans: "45s", "2h 03m", "3d 04h".
+/// Inverse for humans: "45s", "2h 03m", "3d 04h". Under a minute: 2 decimals (2
+/// significant digits under 1 s), trailing zeros dropped ("0.5s", "45.68s",
+/// "0.012s"); under an hour "Xm SSs", under a day "Xh MMm", else "Xd HHh", each
+/// rounded to its smaller unit first (59.996 → "1m 00s", 86399 → "1d 00h").
+/// Negative values get a leading '-'; NaN and infinities give "—".
 std::string humanize_seconds(double seconds);
 
 enum class Period { day, week, month, quarter, year, all };
@@ -110,7 +131,8 @@ std::string_view period_name(Period p) noexcept;
 /// day → d; week → ISO-week index (weeks since the Monday 1969-12-29);
 /// month → year*12 + month-1; quarter → year*4 + quarter-1; year → year; all → 0.
 std::int32_t period_key(Period p, Day d) noexcept;
-/// First/last local day of a period. REQUIRES: p != Period::all.
+/// First/last local day of a period. REQUIRES: p != Period::all (for which they
+/// return 0000-01-01 and 9999-12-31, the supported range).
 Day period_first_day(Period p, std::int32_t key) noexcept;
 Day period_last_day(Period p, std::int32_t key) noexcept;
 /// "2025-03-04", "2025-W10" (ISO week-year), "2025-03", "2025-Q1", "2025", "all".
