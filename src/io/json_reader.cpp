@@ -372,16 +372,16 @@ class JsonReader final : public RecordReader {
     }
     if (w[0] == '[') {
       in_array_ = true;
-      source_.consume(1);
+      consume(1);
       if (Status st = skip_space(); !st) return st;
       const std::string_view rest = source_.window();
       if (!rest.empty() && rest[0] == ']') {
         array_done_ = true;
-        source_.consume(1);
+        consume(1);
         return check_trailing();
       }
     }
-    auto first = parse_next(/*consume=*/false);
+    auto first = parse_next(/*take=*/false);
     if (!first) return std::move(first).error();
     std::vector<std::string> keys;
     if (*first) {
@@ -399,11 +399,12 @@ class JsonReader final : public RecordReader {
   }
 
   Expected<bool> next(Record& out) override {
-    auto got = parse_next(/*consume=*/true);
+    auto got = parse_next(/*take=*/true);
     if (!got || !*got) return got;
     out.file = name_;
     out.line = record_line_;
     out.raw = record_raw_;
+    out.prefix = record_prefix_;
     out.fields.resize(bound_.size());
     for (std::size_t slot = 0; slot < bound_.size(); ++slot) {
       Field& f = out.fields[slot];
@@ -441,7 +442,7 @@ class JsonReader final : public RecordReader {
         if (w[i] == '\n' || (w[i] == '\r' && (i + 1 >= w.size() || w[i + 1] != '\n'))) ++line_;
         ++i;
       }
-      source_.consume(i);
+      consume(i);
       if (i < w.size() || source_.eof()) return Status::ok();
       auto more = source_.fill();
       if (!more) return std::move(more).error();
@@ -466,21 +467,21 @@ class JsonReader final : public RecordReader {
     return n;
   }
 
-  Expected<bool> parse_next(bool consume) {
+  Expected<bool> parse_next(bool take) {
     if (array_done_) return false;
     if (Status st = skip_space(); !st) return std::move(st).error();
-    if (in_array_ && consume && seen_one_) {
+    if (in_array_ && take && seen_one_) {
       // Between elements: ',' or ']'.
       const std::string_view w = source_.window();
       if (w.empty()) return truncated_error();
       if (w[0] == ']') {
-        source_.consume(1);
+        consume(1);
         array_done_ = true;
         if (Status st = check_trailing(); !st) return std::move(st).error();
         return false;
       }
       if (w[0] != ',') return structure_error("expected ',' or ']' between array elements");
-      source_.consume(1);
+      consume(1);
       if (Status st = skip_space(); !st) return std::move(st).error();
     }
     while (true) {
@@ -504,17 +505,18 @@ class JsonReader final : public RecordReader {
       record_raw_ = w.substr(0, end);
       if (o == Outcome::error) {
         std::string_view context = w.substr(0, std::min(w.size(), parser.error_offset() + 4096));
-        return Error(locate(name_, line_, context, parser.error_offset()), parser.error_message());
+        return Error(locate(name_, line_, context, parser.error_offset(), prefix_), parser.error_message());
       }
       const std::size_t bad = find_invalid_utf8(record_raw_);
       if (bad != std::string_view::npos) {
-        return Error(locate(name_, line_, record_raw_, bad),
+        return Error(locate(name_, line_, record_raw_, bad, prefix_),
                      "invalid UTF-8 byte sequence (kpi reads UTF-8 text)");
       }
-      if (consume) {
+      if (take) {
         record_line_ = line_;
+        record_prefix_ = prefix_;
         line_ += lines_in(record_raw_);
-        source_.consume(end);
+        consume(end);
         seen_one_ = true;
         if (!in_array_) {
           // NDJSON: the object must end its line.
@@ -522,7 +524,7 @@ class JsonReader final : public RecordReader {
           std::size_t i = 0;
           while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\t')) ++i;
           if (i < rest.size() && rest[i] != '\n' && rest[i] != '\r') {
-            return Error(locate(name_, record_line_, record_raw_, record_raw_.size()),
+            return Error(locate(name_, record_line_, record_raw_, record_raw_.size(), record_prefix_),
                          "expected the end of the line after a JSON object");
           }
         }
@@ -539,10 +541,25 @@ class JsonReader final : public RecordReader {
     const std::string_view w = source_.window();
     const std::string_view line = w.substr(0, std::min(w.size(), w.find('\n')));
     std::string found = w.empty() ? "the end of the input" : std::string("'") + w[0] + "'";
-    return Error(locate(name_, line_, line, 0), what + ", got " + found);
+    return Error(locate(name_, line_, line, 0, prefix_), what + ", got " + found);
+  }
+
+  // Consumes n bytes, remembering the text since the last line break so errors
+  // inside a record that starts mid-line get the right column.
+  void consume(std::size_t n) {
+    const std::string_view gone = source_.window().substr(0, n);
+    const std::size_t nl = gone.find_last_of("\n\r");
+    if (nl != std::string_view::npos) {
+      prefix_.assign(gone.substr(nl + 1));
+    } else if (prefix_.size() < 4096) {
+      prefix_.append(gone);
+    }
+    source_.consume(n);
   }
 
   ByteSource source_;
+  std::string prefix_;
+  std::string record_prefix_;
   ReaderOptions options_;
   std::vector<Binding> bound_;
   std::vector<JsonField> fields_;

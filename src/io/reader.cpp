@@ -106,8 +106,14 @@ Expected<std::unique_ptr<RecordReader>> RecordReader::open(const std::string& pa
 }
 
 Location locate(std::string_view file, std::size_t first_line, std::string_view raw,
-                std::size_t offset) {
+                std::size_t offset, std::string_view prefix) {
   offset = std::min(offset, raw.size());
+  if (!prefix.empty()) {
+    // The record starts mid-line: measure columns from the physical line's start.
+    std::string joined(prefix);
+    joined.append(raw);
+    return locate(file, first_line, joined, offset + prefix.size());
+  }
   std::size_t line = first_line;
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < offset; ++i) {
@@ -127,9 +133,9 @@ Location locate(std::string_view file, std::size_t first_line, std::string_view 
 
 Location Record::where(std::size_t slot) const {
   if (slot >= fields.size() || !fields[slot].present || fields[slot].defaulted) {
-    return locate(file, line, raw, 0);
+    return locate(file, line, raw, 0, prefix);
   }
-  return locate(file, line, raw, fields[slot].offset);
+  return locate(file, line, raw, fields[slot].offset, prefix);
 }
 
 Error Record::error(std::size_t slot, std::string_view name, std::string_view expected) const {

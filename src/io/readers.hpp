@@ -24,7 +24,7 @@ std::size_t find_invalid_utf8(std::string_view text) noexcept;
 /// Where a byte offset of a record's raw text lies: its line, 1-based character
 /// column and the physical line's text.
 Location locate(std::string_view file, std::size_t first_line, std::string_view raw,
-                std::size_t offset);
+                std::size_t offset, std::string_view prefix = {});
 
 /// Resolves canonical names to input names: `--map CANON=SOURCE` gives SOURCE.
 std::string_view source_of(const ReaderOptions& options, std::string_view canonical) noexcept;

@@ -54,6 +54,7 @@ struct Record {
   std::string_view file;       ///< display name of the input
   std::size_t line = 0;        ///< 1-based physical line where the record starts
   std::string_view raw;        ///< the record's text (may span lines for quoted CSV)
+  std::string_view prefix;     ///< text before `raw` on its first line (JSON array elements)
   std::vector<Field> fields;   ///< one per bound name, in bind order
 
   /// Location of field `slot` (line/column adjusted when `raw` spans lines).
