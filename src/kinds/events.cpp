@@ -80,19 +80,6 @@ bool mentions(std::string_view list, std::string_view id) {
   return false;
 }
 
-std::string scope(const std::string& period, const Dims& dims) {
-  std::string s = period;
-  if (!dims.empty()) {
-    s += " [";
-    for (std::size_t i = 0; i < dims.size(); ++i) {
-      if (i) s += ", ";
-      s += dims[i].first + "=" + dims[i].second;
-    }
-    s += "]";
-  }
-  return s;
-}
-
 struct PeriodCounts {
   std::uint64_t active = 0, new_users = 0, total_users = 0;
   std::uint64_t sessions = 0, page_views = 0, clicks = 0, actions = 0;

@@ -312,6 +312,45 @@ std::optional<double> percentile(const std::vector<double>& sorted, double p) {
   return formulas::percentile_sorted(std::span<const double>(sorted.data(), sorted.size()), p);
 }
 
+Expected<ResultSet> run_events_analysis(
+    const InputOptions& input, std::string_view command,
+    const std::function<std::unique_ptr<EventsAnalysis>(const TimeContext&)>& make) {
+  auto time = make_time_context(input);
+  if (!time) return std::move(time).error();
+  std::unique_ptr<EventsAnalysis> analysis;
+  ResultSet out;
+  std::vector<std::string> warnings;
+  std::string kind = input.kind.empty() ? "events" : input.kind;
+  const SinkFactory sink_for = [&](const std::string& k) -> Expected<RecordSink*> {
+    if (k != "events")
+      return Error("kpi " + std::string(command) + " reads events (user_id, timestamp, event), not " + k);
+    analysis = make(*time);
+    return analysis.get();
+  };
+  if (Status st = read_records(input, kind, sink_for, out.inputs, warnings); !st)
+    return std::move(st).error();
+  if (!analysis) return Error("kpi " + std::string(command) + ": no input");
+  auto done = analysis->finish();
+  if (!done) return std::move(done).error();
+  done->inputs = out.inputs;
+  warnings.insert(warnings.end(), done->warnings.begin(), done->warnings.end());
+  done->warnings = std::move(warnings);
+  return done;
+}
+
+std::string scope(const std::string& period, const Dims& dims) {
+  std::string s = period;
+  if (!dims.empty()) {
+    s += " {";
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      if (i) s += ", ";
+      s += dims[i].first + "=" + dims[i].second;
+    }
+    s += "}";
+  }
+  return s;
+}
+
 std::string num(double v) {
   char buf[64];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "kpi/error.hpp"
 #include "kpi/input.hpp"
 #include "kpi/io/reader.hpp"
+#include "kpi/kinds/events.hpp"
 #include "kpi/result.hpp"
 #include "kpi/time.hpp"
 
@@ -167,6 +169,15 @@ void sort_events(std::vector<Event>& events, bool by_segment);
 
 /// Type-7 percentile of a sorted sample; nullopt when empty.
 std::optional<double> percentile(const std::vector<double>& sorted, double p);
+
+/// Reads `input` (kind events: detected, or --kind events) into the analysis
+/// `make` builds, then finishes it; fills the inputs info and warnings.
+Expected<ResultSet> run_events_analysis(
+    const InputOptions& input, std::string_view command,
+    const std::function<std::unique_ptr<EventsAnalysis>(const TimeContext&)>& make);
+
+/// "PERIOD {name=value, ...}" for warnings (the compute driver's form).
+std::string scope(const std::string& period, const Dims& dims);
 
 /// "1234.5" style shortest form for messages.
 std::string num(double v);
