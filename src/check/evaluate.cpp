@@ -100,6 +100,18 @@ std::optional<std::string> why(const ResultSet& rs, std::string_view metric,
   return std::nullopt;
 }
 
+// The warning without what our message already says: "churn_rate 2025-01: no
+// value: customers_start is 0" → "customers_start is 0".
+std::string reason_only(std::string warning, std::string_view metric, std::string_view period) {
+  const std::string head = std::string(metric) + " " + std::string(period) + ": ";
+  if (!period.empty() && warning.starts_with(head)) {
+    warning.erase(0, head.size());
+    constexpr std::string_view kNoValue = "no value: ";
+    if (warning.starts_with(kNoValue) && warning.size() > kNoValue.size()) warning.erase(0, kNoValue.size());
+  }
+  return warning;
+}
+
 std::string in_period(const std::string& period, const Dims& dims) {
   if (dims.empty()) return period;
   return fmt::format("{} ({})", period, detail::dims_text(dims));
@@ -208,7 +220,9 @@ class Evaluator {
         std::string msg = fmt::format(
             "{} {} in {}: the previous value ({}) is undefined", rule.metric,
             subject_name(rule.subject), in_period(r.period, r.dims), prev->period);
-        if (auto w = why(rs_, rule.metric, prev->period, prev->dims)) msg += ": " + *w;
+        if (auto w = why(rs_, rule.metric, prev->period, prev->dims)) {
+          msg += ": " + reason_only(std::move(*w), rule.metric, prev->period);
+        }
         error(index, r.period, r.dims, std::move(msg));
         continue;
       }
@@ -268,7 +282,7 @@ class Evaluator {
     const Rule& rule = report_.rules[index];
     std::string msg = fmt::format("{} has no value in {}", rule.metric, in_period(r.period, r.dims));
     if (auto w = why(rs_, rule.metric, r.period, r.dims)) {
-      msg += ": " + *w;
+      msg += ": " + reason_only(std::move(*w), rule.metric, r.period);
     } else {
       msg += " (the computation left it undefined)";
     }

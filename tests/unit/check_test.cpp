@@ -492,7 +492,7 @@ TEST_CASE("check: a rule with no value in its scope is an error that says why", 
   CHECK(every.outcomes[0].verdict == Verdict::error);
   CHECK(every.outcomes[0].period == "2025-01");
   CHECK(every.outcomes[0].message ==
-        "churn_rate has no value in 2025-01: churn_rate 2025-01: customers_start is 0 "
+        "churn_rate has no value in 2025-01: customers_start is 0 "
         "(to check only some periods add @latest or @PERIOD to the rule)");
   CHECK(every.outcomes[1].verdict == Verdict::pass);
   CHECK(exit_code(every) == 2);
@@ -509,7 +509,20 @@ TEST_CASE("check: a rule with no value in its scope is an error that says why", 
   REQUIRE(prev_null.outcomes.size() == 2);
   CHECK(prev_null.outcomes[0].verdict == Verdict::error);  // 2025-01 itself is null
   CHECK(prev_null.outcomes[1].message ==
-        "mrr change in 2025-02: the previous value (2025-01) is undefined: mrr 2025-01: no subscription is active");
+        "mrr change in 2025-02: the previous value (2025-01) is undefined: no subscription is active");
+
+  // The ResultSet's own wording ("metric period: no value: reason") is shortened
+  // to the reason; a warning in another shape is quoted whole.
+  ResultSet worded;
+  worded.results = {res("churn_rate", "2025-01", std::nullopt, {{"plan", "pro"}}),
+                    res("churn_rate", "2025-01", std::nullopt, {{"plan", "basic"}})};
+  worded.warnings = {"churn_rate 2025-01: no value: customers_start is 0",
+                     "churn_rate 2025-01 (plan=basic): no value: no customers on basic"};
+  const Report wr = run({"churn_rate <= 5"}, worded);
+  REQUIRE(wr.outcomes.size() == 2);
+  CHECK(wr.outcomes[0].message == "churn_rate has no value in 2025-01 (plan=pro): customers_start is 0");
+  CHECK(wr.outcomes[1].message ==
+        "churn_rate has no value in 2025-01 (plan=basic): churn_rate 2025-01 (plan=basic): no value: no customers on basic");
 
   const Report first = run({"customers change_abs >= 0 @2025-01"}, rs);
   CHECK(first.outcomes[0].message == "customers change_abs in 2025-01: there is no previous period to compare with");
