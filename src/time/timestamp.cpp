@@ -363,7 +363,12 @@ std::optional<Micros> parse_duration(std::string_view text) noexcept {
 
 std::string humanize_seconds(double seconds) {
   if (!std::isfinite(seconds)) return "—";
-  if (seconds < 0) return "-" + humanize_seconds(-seconds);
+  if (seconds < 0) {
+    // Built by appending: g++ 12 -O3 mis-reports `"-" + string` as overlapping (-Wrestrict).
+    std::string negative = "-";
+    negative += humanize_seconds(-seconds);
+    return negative;
+  }
   char buf[64];
   const auto two = [](std::string& out, double v) {
     detail::append_2digits(out, static_cast<unsigned>(v));
