@@ -82,6 +82,7 @@ Movements measure(SegmentData& seg, const std::vector<Micros>& bounds) {
   });
   std::vector<double> value(n + 1);
   std::vector<double> active;
+  std::vector<Micros> changes;
   for (std::size_t a = 0; a < subs.size();) {
     std::size_t b = a;
     while (b < subs.size() && subs[b].customer == subs[a].customer) ++b;
@@ -93,8 +94,29 @@ Movements measure(SegmentData& seg, const std::vector<Micros>& bounds) {
         break;  // sorted by start
       }
     }
+    // The active set only changes between two snapshots when a start or an end
+    // lies in [B[j−1], B[j]); otherwise the previous value is reused, so a long
+    // daily range costs O(changes), not O(periods × subscriptions).
+    changes.clear();
+    for (std::size_t k = a; k < b; ++k) {
+      changes.push_back(subs[k].start);
+      if (subs[k].end != kNoEnd) changes.push_back(subs[k].end);
+    }
+    std::sort(changes.begin(), changes.end());
+    std::size_t next_change = 0;
     for (std::size_t j = 0; j <= n; ++j) {
       const Micros at = bounds[j];
+      bool changed = j == 0;
+      while (next_change < changes.size() && changes[next_change] < at) {
+        changed = true;
+        ++next_change;
+      }
+      if (!changed) {
+        value[j] = value[j - 1];
+        m.mrr[j] += value[j];
+        if (value[j] > 0) m.customers[j] += 1;
+        continue;
+      }
       active.clear();
       for (std::size_t k = a; k < b && subs[k].start < at; ++k) {
         if (at <= subs[k].end && subs[k].mrr > 0) active.push_back(subs[k].mrr);
