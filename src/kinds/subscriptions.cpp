@@ -8,6 +8,14 @@
 // first instant of the range: the state just before the range, built from
 // the history before --from. Movements are per customer and net between the
 // two snapshots; the MRR bridge is checked for every period and segment.
+//
+// Choices where METRICS.md is silent: rows with a trial/incomplete status are
+// validated, counted in the warning and otherwise ignored — they do not widen
+// the default range either. "Had a paid subscription before P" (reactivation
+// vs new) looks at the customer's earliest subscription with amount > 0 and
+// end > start; a zero-length or free subscription is not "paid". `status`
+// values are compared case-insensitively, as are `interval` values (blank =
+// month). A cut period's lifetime still uses the full period length in months.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
