@@ -146,7 +146,7 @@ constexpr MetricInfo kCatalog[] = {
      .produced_by = k_subs,
      .compute = [](const double* a) noexcept { return f::ltv(a[0], a[1]); },
      .non_negative = true},
-    {.id = "avg_customer_lifetime", .unit = Unit::ratio, .inputs = {},
+    {.id = "avg_customer_lifetime", .unit = Unit::months, .inputs = {},
      .formula = "average customer lifetime in months (subscriptions: period length in months × 100 / churn_rate)",
      .description = "How long a customer stays, in months",
      .source = src_doc, .undefined_when = "subscriptions: churn_rate is 0",

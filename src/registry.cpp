@@ -55,6 +55,7 @@ std::string_view unit_symbol(Unit u) noexcept {
     case Unit::times: return "x";
     case Unit::seconds: return "s";
     case Unit::points: return "points";
+    case Unit::months: return "months";
   }
   return "";
 }

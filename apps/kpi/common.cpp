@@ -93,6 +93,17 @@ std::vector<SubcommandFactory> registered_subcommands() {
   return out;
 }
 
+void one_value_per_flag(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    for (CLI::Option* opt : sub->get_options()) {
+      if (!opt->get_positional() && opt->get_expected_max() > 1) {
+        opt->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      }
+    }
+    one_value_per_flag(*sub);
+  }
+}
+
 int parse(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);

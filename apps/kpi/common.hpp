@@ -21,6 +21,10 @@ inline constexpr int kExitError = 2;
 
 extern const char* const kMainFooter;
 
+/// Makes every repeatable flag take exactly one value per occurrence, so
+/// `-m churn_rate FILE` reads FILE as a file, not as a second metric.
+void one_value_per_flag(CLI::App& app);
+
 /// Parses argv. Returns -1 when a subcommand should run, else the exit status
 /// (0 after --help/--version, 2 for a usage error, printed as "kpi: error: ...").
 int parse(CLI::App& app, int argc, char** argv);

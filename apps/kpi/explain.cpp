@@ -25,6 +25,7 @@ std::string unit_words(Unit u) {
     case Unit::times: return "x (a multiple)";
     case Unit::seconds: return "s (seconds; humanised in tables)";
     case Unit::points: return "points";
+    case Unit::months: return "months";
   }
   return "";
 }

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.footer(kpi::cli::kMainFooter);
   std::vector<kpi::cli::Subcommand> commands;
   for (auto factory : kpi::cli::registered_subcommands()) commands.push_back(factory(app));
+  kpi::cli::one_value_per_flag(app);
 
   if (int status = kpi::cli::parse(app, argc, argv); status >= 0) return status;
   for (const auto& command : commands) {

@@ -23,10 +23,10 @@
 
 namespace kpi {
 
-enum class Unit { currency, count, percent, score, ratio, times, seconds, points };
+enum class Unit { currency, count, percent, score, ratio, times, seconds, points, months };
 
 /// Unit as written in machine outputs: "currency", "count", "%", "score",
-/// "ratio", "x", "s", "points".
+/// "ratio", "x", "s", "points", "months".
 std::string_view unit_symbol(Unit u) noexcept;
 
 /// Computes a formula metric from its inputs, in `MetricInfo::inputs` order.

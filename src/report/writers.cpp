@@ -119,6 +119,9 @@ std::string dims_label(const Dims& dims) {
   return out;
 }
 
+std::string grouped(double value, int decimals);
+bool is_whole(double v);
+
 // Human layout: one block per dims combination; rows = metrics, columns = periods.
 struct Block {
   Dims dims;
@@ -156,13 +159,24 @@ std::vector<std::vector<std::string>> block_rows(const Block& block) {
   rows.push_back(std::move(header));
   for (const auto& metric : block.metrics) {
     const Unit unit = unit_of(metric);
+    // A row of counts where some value is a mean (dau 87.3) shows every value with
+    // the same decimals, so the column reads evenly.
+    bool fractional = false;
+    for (const auto& period : block.periods) {
+      const auto it = block.cells.find({metric, period});
+      if (it != block.cells.end() && it->second && !is_whole(*it->second)) fractional = true;
+    }
     std::vector<std::string> row{metric};
     for (const auto& period : block.periods) {
       const auto it = block.cells.find({metric, period});
       if (it == block.cells.end()) {
         row.emplace_back("");
+      } else if (!it->second) {
+        row.emplace_back("—");
+      } else if (fractional && (unit == Unit::count || unit == Unit::points)) {
+        row.push_back(grouped(*it->second, 2));
       } else {
-        row.push_back(it->second ? human_number(*it->second, unit) : "—");
+        row.push_back(human_number(*it->second, unit));
       }
     }
     row.emplace_back(unit_symbol(unit));
@@ -275,6 +289,7 @@ std::string human_number(double value, Unit unit) {
     case Unit::times: return fmt::format("{:.2f}x", value);
     case Unit::seconds: return time::humanize_seconds(value);
     case Unit::points: return is_whole(value) ? grouped(value, 0) : grouped(value, 1);
+    case Unit::months: return fmt::format("{:.1f} mo", value);
   }
   return machine_number(value);
 }
