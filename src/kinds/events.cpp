@@ -566,7 +566,9 @@ void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range
 std::span<const EventRole> event_roles() noexcept { return kRoles; }
 
 Status check_event_roles(const std::vector<std::pair<std::string, std::string>>& roles) {
-  for (const auto& [role, name] : roles) {
+  for (const auto& assignment : roles) {
+    const std::string& role = assignment.first;
+    const std::string& name = assignment.second;
     const bool known = std::any_of(std::begin(kRoles), std::end(kRoles),
                                    [&](const EventRole& r) { return r.role == role; });
     if (!known) {
