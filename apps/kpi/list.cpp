@@ -37,23 +37,6 @@ void write_json() {
   std::cout << "\n]}\n";
 }
 
-std::string markdown_cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-void write_markdown() {
-  std::cout << "| id | unit | formula | description |\n|---|---|---|---|\n";
-  for (const auto& m : catalog()) {
-    std::cout << "| `" << m.id << "` | " << markdown_cell(unit_symbol(m.unit)) << " | "
-              << markdown_cell(m.formula) << " | " << markdown_cell(m.description) << " |\n";
-  }
-}
-
 void write_delimited(char sep) {
   std::cout << "id" << sep << "unit" << sep << "formula" << sep << "description\n";
   auto field = [sep](std::string_view s) {
@@ -103,7 +86,7 @@ int run(const Options& o) {
   } else if (o.format == "json") {
     write_json();
   } else if (o.format == "markdown" || o.format == "md") {
-    write_markdown();
+    std::cout << report::catalog_markdown();
   } else if (o.format == "csv") {
     write_delimited(',');
   } else if (o.format == "tsv") {

@@ -274,6 +274,15 @@ std::optional<Format> parse_format(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string catalog_markdown() {
+  std::string out = "| id | unit | formula | description |\n|---|---|---|---|\n";
+  for (const auto& m : catalog()) {
+    out += "| `" + std::string(m.id) + "` | " + markdown_cell(unit_symbol(m.unit)) + " | " +
+           markdown_cell(m.formula) + " | " + markdown_cell(m.description) + " |\n";
+  }
+  return out;
+}
+
 std::string machine_number(double value) {
   if (value == 0) return "0";  // never "-0"
   return fmt::format("{}", value);

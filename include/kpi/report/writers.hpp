@@ -25,6 +25,10 @@ std::optional<Format> parse_format(std::string_view name) noexcept;
 /// stderr) except inside the JSON envelope.
 void write(std::ostream& out, const ResultSet& results, Format format);
 
+/// The metric catalog as a Markdown table (id, unit, formula, description): what
+/// `kpi list -f markdown` prints and what README.md embeds (a test keeps them equal).
+std::string catalog_markdown();
+
 /// Shortest decimal text that reads back as `value` ("4.2", "100", "1e+21").
 std::string machine_number(double value);
 /// A value for people, by unit: "4.2%", "12,345.67", "1,234", "2h 03m", "3.1x".

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what kpi needs to build and test on Debian 12, from Debian's packages only.
+#   build:  cmake ninja-build g++ + CLI11, fmt, nlohmann-json, date (time zones), fast_float
+#   test:   catch2 (v2), libxml2-utils (xmllint validates the JUnit reports), clang for the fuzzers
+#   run:    tzdata (IANA zones for --tz)
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  libcli11-dev libfmt-dev nlohmann-json3-dev libhowardhinnant-date-dev libfast-float-dev tzdata
+  catch2 libxml2-utils
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
