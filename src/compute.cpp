@@ -61,6 +61,19 @@ struct Evaluation {
   std::map<std::string, Evaluated, std::less<>> metrics;
 };
 
+// The inputs a formula metric was computed from, when it was computed (not given).
+std::vector<std::pair<std::string, std::optional<double>>> formula_inputs(
+    const std::string& id, const Group& group, const std::map<std::string, Evaluated, std::less<>>& metrics) {
+  std::vector<std::pair<std::string, std::optional<double>>> out;
+  const MetricInfo* m = find_metric(id);
+  if (m == nullptr || !m->is_formula() || group.values.count(id) != 0) return out;
+  for (const auto in : m->inputs) {
+    const auto it = metrics.find(in);
+    out.emplace_back(std::string(in), it == metrics.end() ? std::nullopt : it->second.value);
+  }
+  return out;
+}
+
 bool reportable(const Group& group, std::string_view id) {
   return group.only.empty() || std::find(group.only.begin(), group.only.end(), id) != group.only.end();
 }
@@ -137,6 +150,7 @@ Expected<ResultSet> compute(const ComputeOptions& options) {
       } else {
         r.value = it->second.value;
         reason = it->second.reason;
+        if (options.explain_inputs) r.inputs = formula_inputs(id, group, e.metrics);
         if (const auto why = group.reasons.find(id); why != group.reasons.end()) reason = why->second;
       }
       if (!r.value) out.warnings.push_back(describe(id, group) + ": no value: " + reason);

@@ -208,6 +208,8 @@ void ComputeFlags::setup(CLI::App& cmd) {
       ->type_name("CHANNEL=DUR");
   cmd.add_option("--time-to", time_to, "Also report the time from a user's first event to EVENT (repeatable)");
   cmd.add_option("--survey", survey, "nps or csat: the scale of responses without a survey column (default nps)");
+  cmd.add_flag("--explain-inputs", explain_inputs,
+               "Show beside each value the inputs it was computed from (table: one line per value; json: an inputs object)");
 }
 
 Expected<ComputeOptions> ComputeFlags::to_options(InputOptions input) const {
@@ -268,6 +270,7 @@ Expected<ComputeOptions> ComputeFlags::to_options(InputOptions input) const {
     return Error("--survey: expected nps or csat, got \"" + survey + "\"");
   }
   opts.survey = survey;
+  opts.explain_inputs = explain_inputs;
   return opts;
 }
 

@@ -59,6 +59,7 @@ struct ComputeFlags {
   std::vector<std::string> targets;
   std::vector<std::string> time_to;
   std::string survey;
+  bool explain_inputs = false;
 
   void setup(CLI::App& cmd);
   Expected<ComputeOptions> to_options(InputOptions input) const;

@@ -48,6 +48,7 @@ struct ComputeOptions {
   std::vector<std::pair<std::string, time::Micros>> targets;    ///< --target CHANNEL=DUR
   std::vector<std::string> time_to;                             ///< --time-to EVENT
   std::string survey;                                           ///< "", "nps" or "csat"
+  bool explain_inputs = false;  ///< fill Result::inputs so each value can be audited
 };
 
 /// Runs the whole computation. Errors: unreadable or invalid input (without

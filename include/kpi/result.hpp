@@ -24,6 +24,9 @@ struct Result {
   std::string period;             ///< "2025-03", "2025-W10", "all", "row 2", ...
   Dims dims;                      ///< empty when there are no dimensions
   std::optional<double> value;    ///< std::nullopt = undefined (JSON null)
+  /// With --explain-inputs: the formula's inputs and their values for this result,
+  /// in formula order (empty for measured metrics and values given in the data).
+  std::vector<std::pair<std::string, std::optional<double>>> inputs = {};
 };
 
 struct InputsInfo {

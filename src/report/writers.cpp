@@ -65,6 +65,14 @@ std::string json_result(const Result& r) {
     }
     out += "}";
   }
+  if (!r.inputs.empty()) {
+    out += ", \"inputs\": {";
+    for (std::size_t i = 0; i < r.inputs.size(); ++i) {
+      const auto& [name, v] = r.inputs[i];
+      out += (i == 0 ? "" : ", ") + json_string(name) + ": " + (v ? machine_number(*v) : "null");
+    }
+    out += "}";
+  }
   return out + "}";
 }
 
@@ -121,6 +129,7 @@ std::string dims_label(const Dims& dims) {
 
 std::string grouped(double value, int decimals);
 bool is_whole(double v);
+std::string markdown_cell(std::string_view text);
 
 // Human layout: one block per dims combination; rows = metrics, columns = periods.
 struct Block {
@@ -210,6 +219,68 @@ void write_table(std::ostream& out, const ResultSet& rs) {
     }
   }
   if (blocks.empty()) out << "(no results)\n";
+}
+
+// "lost_customers / customers_start × 100" with values put before each input name:
+// "21 lost_customers / 500 customers_start × 100".
+std::string substitute_inputs(std::string_view formula, const Result& r) {
+  std::string out;
+  std::size_t i = 0;
+  auto is_ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  while (i < formula.size()) {
+    if (!is_ident(formula[i])) {
+      out += formula[i++];
+      continue;
+    }
+    std::size_t j = i;
+    while (j < formula.size() && is_ident(formula[j])) ++j;
+    const std::string_view word = formula.substr(i, j - i);
+    for (const auto& [name, value] : r.inputs) {
+      if (name == word) {
+        out += (value ? human_number(*value, unit_of(name)) : std::string("—")) + " ";
+        break;
+      }
+    }
+    out += word;
+    i = j;
+  }
+  return out;
+}
+
+// --explain-inputs for people: one line per result with the arithmetic behind it.
+void write_explained(std::ostream& out, const ResultSet& rs, bool markdown) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"metric", "period", "dims", "value", "from"});
+  for (const auto& r : rs.results) {
+    const MetricInfo* m = find_metric(r.metric);
+    std::string from;
+    if (!r.inputs.empty() && m != nullptr) from = "= " + substitute_inputs(m->formula, r);
+    rows.push_back({r.metric, r.period, dims_label(r.dims),
+                    r.value ? human_number(*r.value, unit_of(r.metric)) : "—", from});
+  }
+  if (markdown) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      out << '|';
+      for (const auto& cell : rows[i]) out << ' ' << markdown_cell(cell) << " |";
+      out << '\n';
+      if (i == 0) out << "| --- | --- | --- | ---: | --- |\n";
+    }
+    return;
+  }
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const std::size_t pad = width[c] - display_width(row[c]);
+      if (c > 0) line += "  ";
+      line += c == 3 ? std::string(pad, ' ') + row[c] : row[c] + std::string(pad, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
 }
 
 std::string markdown_cell(std::string_view text) {
@@ -325,6 +396,12 @@ std::string json_string(std::string_view text) {
 }
 
 void write(std::ostream& out, const ResultSet& rs, Format format) {
+  const bool explained = std::any_of(rs.results.begin(), rs.results.end(),
+                                     [](const Result& r) { return !r.inputs.empty(); });
+  if (explained && (format == Format::table || format == Format::markdown)) {
+    write_explained(out, rs, format == Format::markdown);
+    return;
+  }
   switch (format) {
     case Format::table: write_table(out, rs); break;
     case Format::json: write_json(out, rs); break;
