@@ -287,15 +287,16 @@ class SubscriptionsAggregator final : public Aggregator {
         put(g, "expansion_mrr", m.expansion_mrr[i]);
         put(g, "contraction_mrr", m.contraction_mrr[i]);
         put(g, "churned_mrr", m.churned_mrr[i]);
-        put(g, "new_customers", m.new_customers[i]);
+        // METRICS.md §2 defines new_customers here as every customer active at the
+        // end but not at the start — joined *or* reactivated — so that the §1
+        // formula retention_rate = (customers_end − new_customers) / customers_start
+        // gives 100 − churn_rate and can be audited from the reported inputs.
+        // reactivated_customers is the part of it that had paid before; new_mrr
+        // and reactivation_mrr keep the two kinds of MRR apart.
+        const double joined = m.new_customers[i] + m.reactivated_customers[i];
+        put(g, "new_customers", joined);
         put(g, "reactivated_customers", m.reactivated_customers[i]);
         put(g, "lost_customers", m.lost_customers[i]);
-
-        // retention_rate departs from the §1 formula: its "new customers" are all
-        // customers active at the end but not at the start (joined or
-        // reactivated), so retention = 100 − churn. The reported new_customers
-        // counts only brand-new ones, hence the finished value is given here.
-        const double joined = m.new_customers[i] + m.reactivated_customers[i];
         put(g, "retention_rate",
             formulas::retention_rate(m.customers[i + 1], joined, m.customers[i]),
             "customers_start is 0 (no paying customer at the start of the period)");

@@ -25,8 +25,10 @@ void check_bridge(const Table& t) {
     const double lhs = val(g, "mrr_start") + val(g, "new_mrr") + val(g, "reactivation_mrr") +
                        val(g, "expansion_mrr") - val(g, "contraction_mrr") - val(g, "churned_mrr");
     CHECK(lhs == Approx(val(g, "mrr")).margin(1e-9));
-    const double joined = val(g, "new_customers") + val(g, "reactivated_customers");
-    CHECK(val(g, "customers_start") + joined - val(g, "lost_customers") == val(g, "customers"));
+    // new_customers counts every joiner, reactivations included (METRICS.md §2).
+    CHECK(val(g, "reactivated_customers") <= val(g, "new_customers"));
+    CHECK(val(g, "customers_start") + val(g, "new_customers") - val(g, "lost_customers") ==
+          val(g, "customers"));
   }
   for (std::size_t i = 0; i < t.groups.size(); ++i) {
     for (std::size_t j = i + 1; j < t.groups.size(); ++j) {
@@ -150,7 +152,8 @@ TEST_CASE("subscriptions: reactivations, including history before --from", "[sub
   CHECK(val(feb, "churned_mrr") == Approx(100));          // R: 100 → 0
   CHECK(val(feb, "reactivation_mrr") == Approx(60));      // H had a paid sub in 2024
   CHECK(val(feb, "reactivated_customers") == 1);
-  CHECK(val(feb, "new_customers") == 0);
+  CHECK(val(feb, "new_customers") == 1);  // joined or reactivated: H
+
   CHECK(val(feb, "new_mrr") == 0);
   CHECK(val(feb, "mrr") == Approx(60));
   // churn 1/1 = 100%: retention (1 − 1)/1 = 0; lifetime 1 × 100/100 = 1; ltv 60 × 1 = 60.
