@@ -217,8 +217,8 @@ Expected<ComputeOptions> ComputeFlags::to_options(InputOptions input) const {
   opts.input = std::move(input);
   opts.metrics = split_list(metrics);
   if (!period.empty()) {
-    const auto p = time::parse_period(period);
-    if (!p) return Error("--period: expected day, week, month, quarter, year or all, got \"" + period + "\"");
+    auto p = period_flag(period);
+    if (!p) return std::move(p).error();
     opts.period = *p;
     opts.period_given = true;
   }
@@ -277,6 +277,28 @@ Expected<ComputeOptions> ComputeFlags::to_options(InputOptions input) const {
 void OutputFlags::setup(CLI::App& cmd, const std::string& formats) {
   cmd.add_option("-f,--format", format, "Output format: " + formats + " (default table)");
   cmd.add_option("-o,--output", output, "Write to FILE atomically instead of stdout");
+}
+
+Expected<report::Format> results_format(const OutputFlags& output) {
+  const auto format = report::parse_format(output.format);
+  if (!format) {
+    return Error("--format: expected table, json, csv, tsv, ndjson or markdown, got \"" + output.format + "\"");
+  }
+  return *format;
+}
+
+Expected<time::Period> period_flag(const std::string& text) {
+  const auto p = time::parse_period(text);
+  if (!p) return Error("--period: expected day, week, month, quarter, year or all, got \"" + text + "\"");
+  return *p;
+}
+
+int emit_results(const Expected<ResultSet>& results, const OutputFlags& output,
+                 const std::function<void(std::ostream&, const ResultSet&)>& write) {
+  if (!results) return report_error(results.error());
+  print_warnings(results->warnings);
+  return write_output(output.output, results->inputs.files,
+                      [&](std::ostream& out) { write(out, *results); });
 }
 
 int report_error(const Error& error) {

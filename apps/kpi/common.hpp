@@ -12,6 +12,7 @@
 
 #include "kpi/compute.hpp"
 #include "kpi/error.hpp"
+#include "kpi/report/writers.hpp"
 
 namespace kpi::cli {
 
@@ -71,6 +72,16 @@ struct OutputFlags {
   std::string output;
   void setup(CLI::App& cmd, const std::string& formats);
 };
+
+/// The -f value of a command that writes results (compute, funnel, retention).
+Expected<report::Format> results_format(const OutputFlags& output);
+/// A --period value; the error names the flag and the choices.
+Expected<time::Period> period_flag(const std::string& text);
+
+/// The common end of compute, funnel and retention: an error exits 2; otherwise
+/// the warnings go to stderr and `write(out, results)` to stdout or -o.
+int emit_results(const Expected<ResultSet>& results, const OutputFlags& output,
+                 const std::function<void(std::ostream&, const ResultSet&)>& write);
 
 /// Prints "kpi: error: <rendered>" on stderr and returns kExitError.
 int report_error(const Error& error);

@@ -37,20 +37,14 @@ void setup(CLI::App& cmd, Options& o) {
 }
 
 int run(const Options& o) {
-  const auto format = report::parse_format(o.output.format);
-  if (!format) {
-    return report_error(Error("--format: expected table, json, csv, tsv, ndjson or markdown, got \"" +
-                              o.output.format + "\""));
-  }
+  const auto format = results_format(o.output);
+  if (!format) return report_error(format.error());
   auto input = o.input.to_options();
   if (!input) return report_error(input.error());
   auto options = o.compute.to_options(std::move(*input));
   if (!options) return report_error(options.error());
-  auto results = kpi::compute(*options);
-  if (!results) return report_error(results.error());
-  print_warnings(results->warnings);
-  return write_output(o.output.output, results->inputs.files,
-                      [&](std::ostream& out) { report::write(out, *results, *format); });
+  return emit_results(kpi::compute(*options), o.output,
+                      [&](std::ostream& out, const ResultSet& rs) { report::write(out, rs, *format); });
 }
 
 Subcommand add(CLI::App& parent) {

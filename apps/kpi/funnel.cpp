@@ -123,11 +123,8 @@ void write_bars(std::ostream& out, const ResultSet& rs) {
 }
 
 int run(const Options& o) {
-  const auto format = report::parse_format(o.output.format);
-  if (!format) {
-    return report_error(Error("--format: expected table, json, csv, tsv, ndjson or markdown, got \"" +
-                              o.output.format + "\""));
-  }
+  const auto format = results_format(o.output);
+  if (!format) return report_error(format.error());
   auto input = o.input.to_options();
   if (!input) return report_error(input.error());
   FunnelOptions options;
@@ -143,19 +140,17 @@ int run(const Options& o) {
   if (!order) return report_error(Error("--order: expected ordered, strict or any, got \"" + o.order + "\""));
   options.order = *order;
   if (!o.period.empty()) {
-    const auto p = time::parse_period(o.period);
-    if (!p) return report_error(Error("--period: expected day, week, month, quarter, year or all, got \"" + o.period + "\""));
+    const auto p = period_flag(o.period);
+    if (!p) return report_error(p.error());
     options.period = *p;
   }
   options.by = o.by;
-  auto results = run_funnel(options);
-  if (!results) return report_error(results.error());
-  print_warnings(results->warnings);
-  return write_output(o.output.output, results->inputs.files, [&](std::ostream& out) {
-    if (*format == report::Format::table)
-      write_bars(out, *results);
-    else
-      report::write(out, *results, *format);
+  return emit_results(run_funnel(options), o.output, [&](std::ostream& out, const ResultSet& rs) {
+    if (*format == report::Format::table) {
+      write_bars(out, rs);
+    } else {
+      report::write(out, rs, *format);
+    }
   });
 }
 

@@ -101,17 +101,14 @@ void write_triangle(std::ostream& out, const ResultSet& rs) {
 }
 
 int run(const Options& o) {
-  const auto format = report::parse_format(o.output.format);
-  if (!format) {
-    return report_error(Error("--format: expected table, json, csv, tsv, ndjson or markdown, got \"" +
-                              o.output.format + "\""));
-  }
+  const auto format = results_format(o.output);
+  if (!format) return report_error(format.error());
   auto input = o.input.to_options();
   if (!input) return report_error(input.error());
   RetentionOptions options;
   options.input = std::move(*input);
-  const auto p = time::parse_period(o.period);
-  if (!p) return report_error(Error("--period: expected day, week, month, quarter, year or all, got \"" + o.period + "\""));
+  const auto p = period_flag(o.period);
+  if (!p) return report_error(p.error());
   options.period = *p;
   int horizon = -1;
   const auto [ptr, ec] = std::from_chars(o.horizon.data(), o.horizon.data() + o.horizon.size(), horizon);
@@ -127,14 +124,12 @@ int run(const Options& o) {
   options.start_event = o.start_event;
   options.return_event = o.return_event;
   options.by = o.by;
-  auto results = run_retention(options);
-  if (!results) return report_error(results.error());
-  print_warnings(results->warnings);
-  return write_output(o.output.output, results->inputs.files, [&](std::ostream& out) {
-    if (*format == report::Format::table)
-      write_triangle(out, *results);
-    else
-      report::write(out, *results, *format);
+  return emit_results(run_retention(options), o.output, [&](std::ostream& out, const ResultSet& rs) {
+    if (*format == report::Format::table) {
+      write_triangle(out, rs);
+    } else {
+      report::write(out, rs, *format);
+    }
   });
 }
 
