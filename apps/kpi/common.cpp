@@ -128,19 +128,27 @@ int parse(CLI::App& app, int argc, char** argv) {
 }
 
 void InputFlags::setup(CLI::App& cmd) {
+  CLI::Option_group* group = cmd.add_option_group("Input options");
   cmd.add_option("FILE", files, "Input files; '-' or none (with piped input) reads stdin");
-  cmd.add_option("--kind", kind, "events, subscriptions, tickets, responses, work_items or summary (default: detected)");
-  cmd.add_option("--input-format", input_format, "csv, tsv, json or ndjson (default: from the extension, else sniffed)");
-  cmd.add_option("--map", map, "Read column CANON from SOURCE (a dotted JSON path is fine): --map user_id=properties.distinct_id")
+  group->add_option("--kind", kind, "events, subscriptions, tickets, responses, work_items or summary (default: detected)")
+      ->type_name("KIND");
+  group->add_option("--input-format", input_format, "csv, tsv, json or ndjson (default: from the extension, else sniffed)")
+      ->type_name("FMT");
+  group->add_option("--map", map, "Read column CANON from SOURCE (a dotted JSON path is fine): --map user_id=properties.distinct_id")
       ->type_name("CANON=SOURCE");
-  cmd.add_option("--default", defaults, "Use VALUE where column CANON is missing or blank: --default event=purchase")
+  group->add_option("--default", defaults, "Use VALUE where column CANON is missing or blank: --default event=purchase")
       ->type_name("CANON=VALUE");
-  cmd.add_option("--time-format", time_format, "strptime-style timestamp format, e.g. '%m/%d/%Y %H:%M'");
-  cmd.add_option("-d,--delimiter", delimiter, "Field separator of delimited text (default ',' ; '\\t' for .tsv)");
-  cmd.add_option("--from", from, "First day of the analysis range (YYYY-MM-DD, inclusive)");
-  cmd.add_option("--to", to, "Last day of the analysis range (YYYY-MM-DD, inclusive)");
-  cmd.add_option("--tz", tz, "Time zone for day boundaries: an IANA name or ±HH:MM (default UTC)");
-  cmd.add_flag("--skip-invalid", skip_invalid, "Skip invalid rows (each reported on stderr) instead of stopping");
+  group->add_option("--time-format", time_format, "strptime-style timestamp format, e.g. '%m/%d/%Y %H:%M'")
+      ->type_name("FMT");
+  group->add_option("-d,--delimiter", delimiter, "Field separator of delimited text (default ',' 
+      ->type_name("CHAR"); '\\t' for .tsv)");
+  group->add_option("--from", from, "First day of the analysis range (YYYY-MM-DD, inclusive)")
+      ->type_name("DATE");
+  group->add_option("--to", to, "Last day of the analysis range (YYYY-MM-DD, inclusive)")
+      ->type_name("DATE");
+  group->add_option("--tz", tz, "Time zone for day boundaries: an IANA name or ±HH:MM (default UTC)")
+      ->type_name("ZONE");
+  group->add_flag("--skip-invalid", skip_invalid, "Skip invalid rows (each reported on stderr) instead of stopping");
 }
 
 Expected<std::pair<std::string, std::string>> split_assignment(const std::string& text, const char* flag) {
@@ -192,23 +200,32 @@ Expected<InputOptions> InputFlags::to_options() const {
 }
 
 void ComputeFlags::setup(CLI::App& cmd) {
-  cmd.add_option("-m,--metric", metrics, "Only these metrics (comma-separated or repeated; see 'kpi list')")
+  CLI::Option_group* group = cmd.add_option_group("Compute options");
+  group->add_option("-m,--metric", metrics, "Only these metrics (comma-separated or repeated; see 'kpi list')")
       ->type_name("ID[,ID]");
-  cmd.add_option("-p,--period", period, "day, week, month (default), quarter, year or all");
-  cmd.add_option("--by", by, "Segment every metric by this column's values (repeatable)");
-  cmd.add_option("--set", set, "Provide or override an input: --set sales_marketing_cost=12000")
+  group->add_option("-p,--period", period, "day, week, month (default), quarter, year or all")
+      ->type_name("PERIOD");
+  group->add_option("--by", by, "Segment every metric by this column's values (repeatable)")
+      ->type_name("COLUMN");
+  group->add_option("--set", set, "Provide or override an input: --set sales_marketing_cost=12000")
       ->type_name("NAME=VALUE");
-  cmd.add_option("--event", events, "Map an event role to your event name: --event trial=trial_started")
+  group->add_option("--event", events, "Map an event role to your event name: --event trial=trial_started")
       ->type_name("ROLE=NAME");
-  cmd.add_option("--active-event", active_events, "Only these events count as activity (repeatable)");
-  cmd.add_option("--session-timeout", session_timeout, "Gap that starts a new session (default 30m)");
-  cmd.add_option("--activation-window", activation_window, "Window to reach the activation event (default 14d)");
-  cmd.add_option("--early-churn-days", early_churn_days, "Days of activity under which a new user churned early (default 14)");
-  cmd.add_option("--target", targets, "First-response target per channel: --target email=12h")
+  group->add_option("--active-event", active_events, "Only these events count as activity (repeatable)")
+      ->type_name("EVENT");
+  group->add_option("--session-timeout", session_timeout, "Gap that starts a new session (default 30m)")
+      ->type_name("DUR");
+  group->add_option("--activation-window", activation_window, "Window to reach the activation event (default 14d)")
+      ->type_name("DUR");
+  group->add_option("--early-churn-days", early_churn_days, "Days of activity under which a new user churned early (default 14)")
+      ->type_name("N");
+  group->add_option("--target", targets, "First-response target per channel: --target email=12h")
       ->type_name("CHANNEL=DUR");
-  cmd.add_option("--time-to", time_to, "Also report the time from a user's first event to EVENT (repeatable)");
-  cmd.add_option("--survey", survey, "nps or csat: the scale of responses without a survey column (default nps)");
-  cmd.add_flag("--explain-inputs", explain_inputs,
+  group->add_option("--time-to", time_to, "Also report the time from a user's first event to EVENT (repeatable)")
+      ->type_name("EVENT");
+  group->add_option("--survey", survey, "nps or csat: the scale of responses without a survey column (default nps)")
+      ->type_name("nps|csat");
+  group->add_flag("--explain-inputs", explain_inputs,
                "Show beside each value the inputs it was computed from (table: one line per value; json: an inputs object)");
 }
 
@@ -275,8 +292,11 @@ Expected<ComputeOptions> ComputeFlags::to_options(InputOptions input) const {
 }
 
 void OutputFlags::setup(CLI::App& cmd, const std::string& formats) {
-  cmd.add_option("-f,--format", format, "Output format: " + formats + " (default table)");
-  cmd.add_option("-o,--output", output, "Write to FILE atomically instead of stdout");
+  CLI::Option_group* group = cmd.add_option_group("Output options");
+  group->add_option("-f,--format", format, "Output format: " + formats + " (default table)")
+      ->type_name("FORMAT");
+  group->add_option("-o,--output", output, "Write to FILE atomically instead of stdout")
+      ->type_name("FILE");
 }
 
 Expected<report::Format> results_format(const OutputFlags& output) {
