@@ -140,8 +140,8 @@ void InputFlags::setup(CLI::App& cmd) {
       ->type_name("CANON=VALUE");
   group->add_option("--time-format", time_format, "strptime-style timestamp format, e.g. '%m/%d/%Y %H:%M'")
       ->type_name("FMT");
-  group->add_option("-d,--delimiter", delimiter, "Field separator of delimited text (default ',' 
-      ->type_name("CHAR"); '\\t' for .tsv)");
+  group->add_option("-d,--delimiter", delimiter, "Field separator of delimited text (default ','; '\\t' for .tsv)")
+      ->type_name("CHAR");
   group->add_option("--from", from, "First day of the analysis range (YYYY-MM-DD, inclusive)")
       ->type_name("DATE");
   group->add_option("--to", to, "Last day of the analysis range (YYYY-MM-DD, inclusive)")
