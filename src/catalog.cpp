@@ -226,7 +226,7 @@ constexpr MetricInfo kCatalog[] = {
      .formula = "(customers_end − new_customers) / customers_start × 100",
      .description = "Share of starting customers still there at the end; in kpi retention, the share of a cohort retained at each offset",
      .source = src_doc,
-     .undefined_when = "customers_start is 0; cohort cells: the cohort is empty or the cell lies beyond the range",
+     .undefined_when = "customers_start is 0 (in kpi retention: the cohort is empty, or the cell lies beyond the range)",
      .example = "(520 at end − 41 new) / 500 at start = 95.8%; cohort: 45 of 150 users back at offset 2 = 30%",
      .produced_by = "summary, subscriptions, events (kpi retention)",
      .compute = [](const double* a) noexcept { return f::retention_rate(a[0], a[1], a[2]); },
