@@ -57,7 +57,7 @@ Expected<ByteSource> ByteSource::open(const std::string& path) {
 #endif
   }
   src.capacity_ = kChunkBytes;
-  src.data_ = std::make_unique<char[]>(src.capacity_);
+  src.data_ = std::make_unique_for_overwrite<char[]>(src.capacity_);
   auto more = src.fill();
   if (!more) return std::move(more).error();
   return src;
@@ -77,7 +77,7 @@ Expected<bool> ByteSource::fill() {
       return Error(Location{name_, 0, 0, {}},
                    "a single record is longer than 1 GiB; is this file in the right format?");
     }
-    auto bigger = std::make_unique<char[]>(capacity_ * 2);
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity_ * 2);
     std::memcpy(bigger.get(), data_.get(), end_);
     data_ = std::move(bigger);
     capacity_ *= 2;
