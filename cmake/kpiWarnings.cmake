@@ -9,4 +9,15 @@ if(KPI_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(kpi_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+# libFuzzer: every kpi object gets coverage instrumentation (fuzzer-no-link) and
+# ASan+UBSan, so a finding anywhere in the core is caught; only the fuzz targets
+# link the fuzzer runtime (tests/fuzz/CMakeLists.txt).
+if(KPI_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "KPI_BUILD_FUZZERS needs clang (libFuzzer): use the 'fuzz' preset")
+  endif()
+  target_compile_options(kpi_build_flags INTERFACE
+    -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(kpi_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 install(TARGETS kpi_build_flags EXPORT kpiTargets)
