@@ -94,6 +94,13 @@ struct PeriodCounts {
   std::vector<std::vector<double>> time_to;
 };
 
+// Consecutive rows of one user with the same session code.
+struct SessionRun {
+  std::uint32_t code = kNone;
+  Micros start = 0, last = 0;
+  std::uint64_t n = 0, pv = 0, cl = 0;
+};
+
 class EventsAggregator final : public Aggregator {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
@@ -117,7 +124,7 @@ class EventsAggregator final : public Aggregator {
     return false;
   }
   Status resolve(Table& table);
-  void measure_segment(std::size_t b, std::size_t e, const Range& range, const Periods& periods,
+  void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range, const Periods& periods,
                        const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
 
@@ -190,9 +197,8 @@ Expected<Table> EventsAggregator::finish() {
   }
   const Periods periods(opt_.period, *range);
 
-  std::vector<Event>& ev = log_.events();
   const bool segmented = !opt_.by.empty();
-  sort_events(ev, segmented);
+  const SortedEvents ev = sort_events(log_, segmented);
 
   // Groups per period, each period's groups sorted by dims at the end.
   std::vector<std::vector<Group>> per_period(periods.size());
@@ -201,10 +207,10 @@ Expected<Table> EventsAggregator::finish() {
     std::size_t e = b;
     while (e < ev.size() && ev[e].seg == ev[b].seg) ++e;
     const Dims dims = segmented ? log_.segment_dims(ev[b].seg) : Dims{};
-    measure_segment(b, e, *range, periods, dims, per_period, table.warnings);
+    measure_segment(ev, b, e, *range, periods, dims, per_period, table.warnings);
     b = e;
   }
-  if (ev.empty()) measure_segment(0, 0, *range, periods, Dims{}, per_period, table.warnings);
+  if (ev.empty()) measure_segment(ev, 0, 0, *range, periods, Dims{}, per_period, table.warnings);
   for (auto& groups : per_period) {
     std::stable_sort(groups.begin(), groups.end(),
                      [](const Group& x, const Group& y) { return x.dims < y.dims; });
@@ -213,11 +219,10 @@ Expected<Table> EventsAggregator::finish() {
   return table;
 }
 
-void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range& range,
+void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range,
                                        const Periods& periods, const Dims& dims,
                                        std::vector<std::vector<Group>>& out,
                                        std::vector<std::string>& warnings) {
-  const std::vector<Event>& ev = log_.events();
   const std::size_t np = periods.size();
   const time::Period P = periods.period();
   DayCache day_of(time_.zone);
@@ -240,8 +245,11 @@ void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range
   constexpr std::size_t kNoPeriod = static_cast<std::size_t>(-1);
 
   // Per-user scratch, reused (no allocation per user once warm).
+  const auto same_session = [&](const SessionRun& x, const SessionRun& y) {
+    return x.code == y.code || log_.sessions().str(x.code) == log_.sessions().str(y.code);
+  };
   std::vector<std::pair<std::uint32_t, std::size_t>> user_features;  // feature, last period
-  std::vector<std::pair<std::uint32_t, std::size_t>> with_sid;       // session code, event index
+  std::vector<SessionRun> runs;  // rows with a session id, as runs of one code
 
   auto close_session = [&](Micros start, Micros last, std::uint64_t n, std::uint64_t pv,
                            std::uint64_t cl) {
@@ -287,7 +295,7 @@ void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range
     last_role_period.fill(kNoPeriod);
     std::size_t last_tc_period = kNoPeriod;
     user_features.clear();
-    with_sid.clear();
+    runs.clear();
     Day cur_day = 0;
     std::size_t cur_period = 0;
     bool have_day = false;
@@ -347,7 +355,14 @@ void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range
           it->second = cur_period;
         }
       }
-      if (x.session != kNone) with_sid.emplace_back(x.session, i);
+      if (x.session != kNone) {
+        if (runs.empty() || runs.back().code != x.session) runs.push_back(SessionRun{x.session, x.ts});
+        SessionRun& run = runs.back();
+        run.last = x.ts;
+        ++run.n;
+        if (role_of(i, kPageView)) ++run.pv;
+        if (role_of(i, kClick)) ++run.cl;
+      }
     }
     // Features seen only outside the periods' in-range rows still form no group;
     // a feature used in range gets a group in every period (0 where unused).
@@ -376,22 +391,26 @@ void EventsAggregator::measure_segment(std::size_t b, std::size_t e, const Range
       if (open) close_session(start, last, n, pv, cl);
     }
     // Rows with a session id: one session per (user, id), regardless of gaps.
-    if (!with_sid.empty()) {
-      std::stable_sort(with_sid.begin(), with_sid.end(),
-                       [](const auto& x, const auto& y) { return x.first < y.first; });
-      std::size_t s = 0;
-      while (s < with_sid.size()) {
-        std::size_t t = s;
-        std::uint64_t pv = 0, cl = 0;
-        while (t < with_sid.size() && with_sid[t].first == with_sid[s].first) {
-          if (role_of(with_sid[t].second, kPageView)) ++pv;
-          if (role_of(with_sid[t].second, kClick)) ++cl;
-          ++t;
-        }
-        // Stable sort keeps time order inside one id: first is the start.
-        close_session(ev[with_sid[s].second].ts, ev[with_sid[t - 1].second].ts, t - s, pv, cl);
-        s = t;
+    // Runs are merged by the id's text (a user's equal ids may carry several
+    // codes, see SessionIds); the stable sort keeps time order inside one id, so
+    // the first run starts the session and the last one ends it.
+    if (runs.size() > 1) {
+      const SessionIds& ids = log_.sessions();
+      std::stable_sort(runs.begin(), runs.end(), [&](const SessionRun& x, const SessionRun& y) {
+        return x.code != y.code && ids.str(x.code) < ids.str(y.code);
+      });
+    }
+    for (std::size_t s = 0; s < runs.size();) {
+      SessionRun merged = runs[s];
+      std::size_t t = s + 1;
+      for (; t < runs.size() && same_session(runs[t], runs[s]); ++t) {
+        merged.last = runs[t].last;
+        merged.n += runs[t].n;
+        merged.pv += runs[t].pv;
+        merged.cl += runs[t].cl;
       }
+      close_session(merged.start, merged.last, merged.n, merged.pv, merged.cl);
+      s = t;
     }
 
     // Windows after the first event (new users only).

@@ -72,11 +72,9 @@ std::optional<double> parse_finite(std::string_view s) noexcept {
 
 }  // namespace
 
-// ---- StringPool ----------------------------------------------------------
+// ---- StringArena, StringPool, SessionIds ---------------------------------
 
-StringPool::StringPool() : table_(64, 0) {}
-
-std::string_view StringPool::store(std::string_view s) {
+std::string_view StringArena::store(std::string_view s) {
   if (s.empty()) return {};
   if (chunk_used_ + s.size() > chunk_size_) {
     chunk_size_ = std::max<std::size_t>(s.size(), 64 * 1024);
@@ -89,42 +87,60 @@ std::string_view StringPool::store(std::string_view s) {
   return {dst, s.size()};
 }
 
+namespace {
+constexpr std::uint64_t kEmptySlot = 0;
+std::uint32_t slot_tag(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot >> 32); }
+std::uint32_t slot_id(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot) - 1; }
+std::uint32_t tag_of(std::string_view s) noexcept { return static_cast<std::uint32_t>(hash_bytes(s) >> 32); }
+}  // namespace
+
+StringPool::StringPool() : table_(64, kEmptySlot) {}
+
 void StringPool::grow() {
-  std::vector<std::uint32_t> bigger(table_.size() * 2, 0);
+  std::vector<std::uint64_t> bigger(table_.size() * 2, kEmptySlot);
   const std::size_t mask = bigger.size() - 1;
-  for (std::uint32_t id = 0; id < strs_.size(); ++id) {
-    std::size_t i = static_cast<std::size_t>(hashes_[id]) & mask;
-    while (bigger[i] != 0) i = (i + 1) & mask;
-    bigger[i] = id + 1;
+  for (const std::uint64_t slot : table_) {
+    if (slot == kEmptySlot) continue;
+    std::size_t i = slot_tag(slot) & mask;
+    while (bigger[i] != kEmptySlot) i = (i + 1) & mask;
+    bigger[i] = slot;
   }
   table_ = std::move(bigger);
 }
 
 std::uint32_t StringPool::find(std::string_view s) const noexcept {
-  const std::uint64_t h = hash_bytes(s);
+  const std::uint32_t tag = tag_of(s);
   const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
-    const std::uint32_t e = table_[i];
-    if (e == 0) return kNone;
-    if (hashes_[e - 1] == h && strs_[e - 1] == s) return e - 1;
+  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+    const std::uint64_t slot = table_[i];
+    if (slot == kEmptySlot) return kNone;
+    if (slot_tag(slot) == tag && strs_[slot_id(slot)] == s) return slot_id(slot);
   }
 }
 
 std::uint32_t StringPool::intern(std::string_view s) {
-  const std::uint64_t h = hash_bytes(s);
-  std::size_t mask = table_.size() - 1;
-  std::size_t i = static_cast<std::size_t>(h) & mask;
+  const std::uint32_t tag = tag_of(s);
+  const std::size_t mask = table_.size() - 1;
+  std::size_t i = tag & mask;
   for (;; i = (i + 1) & mask) {
-    const std::uint32_t e = table_[i];
-    if (e == 0) break;
-    if (hashes_[e - 1] == h && strs_[e - 1] == s) return e - 1;
+    const std::uint64_t slot = table_[i];
+    if (slot == kEmptySlot) break;
+    if (slot_tag(slot) == tag && strs_[slot_id(slot)] == s) return slot_id(slot);
   }
   const auto id = static_cast<std::uint32_t>(strs_.size());
-  strs_.push_back(store(s));
-  hashes_.push_back(h);
-  table_[i] = id + 1;
-  if (strs_.size() * 4 >= table_.size() * 3) grow();  // load factor ≤ 3/4
+  strs_.push_back(arena_.store(s));
+  table_[i] = (std::uint64_t{tag} << 32) | (std::uint64_t{id} + 1);
+  if (strs_.size() * 2 >= table_.size()) grow();  // load factor ≤ 1/2: short probes
   return id;
+}
+
+std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
+  if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2), kNone);
+  std::uint32_t& last = last_[user];
+  if (last != kNone && strs_[last] == sid) return last;
+  last = static_cast<std::uint32_t>(strs_.size());
+  strs_.push_back(arena_.store(sid));
+  return last;
 }
 
 // ---- EventLog ------------------------------------------------------------
@@ -220,10 +236,15 @@ Status EventLog::add(const io::Record& r) {
   e.user = users_.intern(text(r, s_user_));
   e.event = names_.intern(text(r, s_event_));
   const std::string_view sid = text(r, s_session_);
-  e.session = sid.empty() ? kNone : sessions_.intern(sid);
+  e.session = sid.empty() ? kNone : sessions_.add(e.user, sid);
   const std::string_view feat = text(r, s_feature_);
   e.feature = feat.empty() ? kNone : features_.intern(feat);
-  e.seg = segs_.intern(seg_key_);
+  if (s_by_.empty()) {
+    if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
+    e.seg = unsegmented_;
+  } else {
+    e.seg = segs_.intern(seg_key_);
+  }
   e.value = kNone;
   if (value) {
     e.value = static_cast<std::uint32_t>(values_.size());
@@ -293,19 +314,62 @@ time::Day Periods::last_day(std::size_t i) const noexcept {
   return std::min(range_.last, time::period_last_day(p_, key(i)));
 }
 
-void sort_events(std::vector<Event>& events, bool by_segment) {
-  if (by_segment) {
-    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-      if (a.seg != b.seg) return a.seg < b.seg;
-      if (a.user != b.user) return a.user < b.user;
-      return a.ts < b.ts;
-    });
+namespace {
+
+// Stable counting sort: `out` lists the indices `in` lists (all events when `in`
+// is empty), ordered by key(event) < nkeys, input order among equal keys.
+template <class Key>
+void counting_sort(const PodBuffer<Event>& ev, const std::vector<std::uint32_t>& in,
+                   std::vector<std::uint32_t>& out, std::size_t nkeys, Key key) {
+  std::vector<std::uint32_t> start(nkeys + 1, 0);
+  for (const Event& e : ev) ++start[key(e) + 1];
+  for (std::size_t k = 1; k <= nkeys; ++k) start[k] += start[k - 1];
+  out.resize(ev.size());
+  if (in.empty()) {
+    for (std::size_t i = 0; i < ev.size(); ++i) out[start[key(ev[i])]++] = static_cast<std::uint32_t>(i);
   } else {
-    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    for (const std::uint32_t i : in) out[start[key(ev[i])]++] = i;
+  }
+}
+
+}  // namespace
+
+// Inputs are usually exported in time order, so after grouping by (segment,
+// user) — a counting sort, linear — most users' rows are already in time order
+// and only the others are sorted. Same order as a stable sort on the full key.
+SortedEvents sort_events(EventLog& log, bool by_segment) {
+  PodBuffer<Event>& ev = log.events();
+  if (ev.size() >= UINT32_MAX) {  // indices do not fit 32 bits: sort the events themselves
+    std::stable_sort(ev.begin(), ev.end(), [&](const Event& a, const Event& b) {
+      if (by_segment && a.seg != b.seg) return a.seg < b.seg;
       if (a.user != b.user) return a.user < b.user;
       return a.ts < b.ts;
     });
+    return SortedEvents(ev, {});
   }
+  std::vector<std::uint32_t> order, by_seg;
+  counting_sort(ev, {}, order, log.users().size(), [](const Event& e) { return e.user; });
+  if (by_segment) {
+    counting_sort(ev, order, by_seg, log.segment_count(), [](const Event& e) { return e.seg; });
+    order.swap(by_seg);
+    by_seg = {};
+  }
+  // Groups are in input order: a stable sort by time gives input order among equals.
+  const auto by_time = [&](std::uint32_t a, std::uint32_t b) { return ev[a].ts < ev[b].ts; };
+  const auto same_group = [&](std::uint32_t a, std::uint32_t b) {
+    return ev[a].user == ev[b].user && (!by_segment || ev[a].seg == ev[b].seg);
+  };
+  std::size_t b = 0;
+  while (b < order.size()) {
+    std::size_t e = b + 1;
+    bool sorted = true;
+    for (; e < order.size() && same_group(order[e], order[b]); ++e)
+      sorted = sorted && ev[order[e - 1]].ts <= ev[order[e]].ts;
+    if (!sorted) std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(b),
+                                  order.begin() + static_cast<std::ptrdiff_t>(e), by_time);
+    b = e;
+  }
+  return SortedEvents(ev, std::move(order));
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

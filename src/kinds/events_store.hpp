@@ -10,11 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "kpi/error.hpp"
@@ -28,6 +31,55 @@ namespace kpi::events_detail {
 
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
+/// Growable array of a trivially copyable T on malloc/realloc. Large blocks are
+/// mmap'ed by glibc and grown by mremap, so growing neither copies the elements
+/// nor touches twice the memory (std::vector's doubling copied 10M events about
+/// four times over and faulted in the old and the new block together).
+template <class T>
+class PodBuffer {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  PodBuffer() = default;
+  PodBuffer(const PodBuffer&) = delete;
+  PodBuffer& operator=(const PodBuffer&) = delete;
+  ~PodBuffer() { std::free(data_); }
+
+  void push_back(const T& v) {
+    if (size_ == cap_) grow();
+    data_[size_++] = v;
+  }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  T& operator[](std::size_t i) noexcept { return data_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  T* begin() noexcept { return data_; }
+  T* end() noexcept { return data_ + size_; }
+  const T* begin() const noexcept { return data_; }
+  const T* end() const noexcept { return data_ + size_; }
+
+ private:
+  void grow() {
+    const std::size_t cap = cap_ == 0 ? 1024 : cap_ * 2;
+    void* p = std::realloc(static_cast<void*>(data_), cap * sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    data_ = static_cast<T*>(p);
+    cap_ = cap;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0, cap_ = 0;
+};
+
+/// Append-only storage for string bytes, in 64 KiB chunks that never move.
+class StringArena {
+ public:
+  std::string_view store(std::string_view s);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t chunk_used_ = 0, chunk_size_ = 0;
+};
+
 /// Strings → dense ids. Open addressing over an arena; a lookup of a known
 /// string neither hashes twice nor allocates.
 class StringPool {
@@ -40,13 +92,28 @@ class StringPool {
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(strs_.size()); }
 
  private:
-  std::string_view store(std::string_view s);
   void grow();
+  // Slot: the string's hash in the high 32 bits (a cheap first compare that
+  // avoids touching strs_), id + 1 in the low 32 bits; 0 = empty.
+  std::vector<std::uint64_t> table_;
   std::vector<std::string_view> strs_;
-  std::vector<std::uint64_t> hashes_;
-  std::vector<std::uint32_t> table_;  // id + 1; 0 = empty
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  std::size_t chunk_used_ = 0, chunk_size_ = 0;
+  StringArena arena_;
+};
+
+/// Session ids, kept per user instead of interned globally: they are nearly
+/// unique, so a global table held one entry per session and missed the cache on
+/// every row. A user's row mostly repeats their previous id, which is all `add`
+/// checks; equal ids of one user may therefore get several codes, and sessions
+/// are formed by comparing the ids' text (`str`), never the codes.
+class SessionIds {
+ public:
+  std::uint32_t add(std::uint32_t user, std::string_view sid);
+  std::string_view str(std::uint32_t code) const noexcept { return strs_[code]; }
+
+ private:
+  std::vector<std::uint32_t> last_;  // per user: code of their latest id, or kNone
+  PodBuffer<std::string_view> strs_;
+  StringArena arena_;
 };
 
 struct Event {
@@ -74,12 +141,13 @@ class EventLog {
   std::vector<std::string> columns(const std::vector<std::string>& available);
   Status add(const io::Record& record);
 
-  std::vector<Event>& events() noexcept { return events_; }
-  const std::vector<Event>& events() const noexcept { return events_; }
+  PodBuffer<Event>& events() noexcept { return events_; }
+  const PodBuffer<Event>& events() const noexcept { return events_; }
   const std::vector<double>& values() const noexcept { return values_; }
   const StringPool& users() const noexcept { return users_; }
   const StringPool& names() const noexcept { return names_; }  ///< event names
   const StringPool& features() const noexcept { return features_; }
+  const SessionIds& sessions() const noexcept { return sessions_; }
   std::uint32_t segment_count() const noexcept { return segs_.size(); }
   /// --by name/value pairs of segment s, in --by order.
   Dims segment_dims(std::uint32_t s) const;
@@ -104,9 +172,11 @@ class EventLog {
   std::vector<bool> by_seen_;
   std::vector<std::string_view> by_vals_;
   std::string seg_key_;
-  std::vector<Event> events_;
+  PodBuffer<Event> events_;
   std::vector<double> values_;
-  StringPool users_, names_, sessions_, features_, segs_;
+  StringPool users_, names_, features_, segs_;
+  SessionIds sessions_;
+  std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned
   std::optional<time::Micros> min_ts_, max_ts_;
 };
 
@@ -163,9 +233,28 @@ class Periods {
   std::size_t n_ = 0;
 };
 
-/// Sorts by (segment, user, timestamp), keeping input order among equals, when
-/// `by_segment`; else by (user, timestamp).
-void sort_events(std::vector<Event>& events, bool by_segment);
+/// The log's events in sorted order, as a permutation of indices: the 32-byte
+/// events are never moved (moving them in place was a chain of dependent cache
+/// misses as long as the log; a sorted copy would double the memory).
+class SortedEvents {
+ public:
+  /// An empty `order` means the log's own order.
+  SortedEvents(const PodBuffer<Event>& events, std::vector<std::uint32_t> order)
+      : ev_(events), order_(std::move(order)) {}
+  std::size_t size() const noexcept { return ev_.size(); }
+  bool empty() const noexcept { return ev_.empty(); }
+  const Event& operator[](std::size_t i) const noexcept {
+    return order_.empty() ? ev_[i] : ev_[order_[i]];
+  }
+
+ private:
+  const PodBuffer<Event>& ev_;
+  std::vector<std::uint32_t> order_;
+};
+
+/// The log's events by (segment, user, timestamp), keeping input order among
+/// equals, when `by_segment`; else by (user, timestamp).
+SortedEvents sort_events(EventLog& log, bool by_segment);
 
 /// Type-7 percentile of a sorted sample; nullopt when empty.
 std::optional<double> percentile(const std::vector<double>& sorted, double p);

@@ -63,8 +63,7 @@ Expected<ResultSet> FunnelAnalysis::finish() {
                              "' never occurs in the input");
   }
 
-  std::vector<Event>& ev = log_.events();
-  sort_events(ev, false);  // (user, time), input order among equal instants
+  const SortedEvents ev = sort_events(log_, false);  // (user, time), input order among equal instants
   const std::uint32_t nseg = log_.segment_count();
   std::vector<bool> seg_in_range(nseg, false);
   std::vector<Cell> cells(static_cast<std::size_t>(nseg) * periods.size());

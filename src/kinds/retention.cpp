@@ -69,9 +69,8 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   const bool any_start = opt_.start_event.empty();
   const bool any_return = opt_.return_event.empty();
 
-  std::vector<Event>& ev = log_.events();
   const bool segmented = !opt_.by.empty();
-  sort_events(ev, segmented);
+  const SortedEvents ev = sort_events(log_, segmented);
   DayCache day_of(time_.zone);
 
   std::vector<SegmentTable> tables;
