@@ -3,6 +3,8 @@
 
 #include "kpi/formulas/stats.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -72,13 +74,38 @@ std::optional<double> parse_finite(std::string_view s) noexcept {
 
 }  // namespace
 
+#ifdef __linux__
+void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
+  void* p = old == nullptr
+                ? ::mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                : ::mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)::madvise(p, new_bytes, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+  return p;
+}
+
+void free_block(void* p, std::size_t bytes) noexcept {
+  if (p != nullptr) (void)::munmap(p, bytes);
+}
+#else
+void* grow_block(void* old, std::size_t, std::size_t new_bytes) {
+  void* p = std::realloc(old, new_bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void free_block(void* p, std::size_t) noexcept { std::free(p); }
+#endif
+
 // ---- StringArena, StringPool, SessionIds ---------------------------------
 
 std::string_view StringArena::store(std::string_view s) {
   if (s.empty()) return {};
   if (chunk_used_ + s.size() > chunk_size_) {
     chunk_size_ = std::max<std::size_t>(s.size(), 64 * 1024);
-    chunks_.push_back(std::make_unique<char[]>(chunk_size_));
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(chunk_size_));
     chunk_used_ = 0;
   }
   char* dst = chunks_.back().get() + chunk_used_;
@@ -88,21 +115,34 @@ std::string_view StringArena::store(std::string_view s) {
 }
 
 namespace {
-constexpr std::uint64_t kEmptySlot = 0;
-std::uint32_t slot_tag(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot >> 32); }
-std::uint32_t slot_id(std::uint64_t slot) noexcept { return static_cast<std::uint32_t>(slot) - 1; }
-std::uint32_t tag_of(std::string_view s) noexcept { return static_cast<std::uint32_t>(hash_bytes(s) >> 32); }
+// Tag: 28 hash bits (they also choose the slot) and min(length, 15).
+std::uint32_t tag_of(std::string_view s) noexcept {
+  const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(s.size(), 15));
+  return (static_cast<std::uint32_t>(hash_bytes(s) >> 32) & ~0xFu) | len;
+}
+std::size_t home(std::uint32_t tag, std::size_t mask) noexcept { return (tag >> 4) & mask; }
+std::uint64_t head_of(std::string_view s) noexcept {
+  std::uint64_t head = 0;
+  std::memcpy(&head, s.data(), std::min<std::size_t>(s.size(), 8));
+  return head;
+}
 }  // namespace
 
-StringPool::StringPool() : table_(64, kEmptySlot) {}
+StringPool::StringPool() : table_(64) {}
+
+bool StringPool::matches(const Slot& slot, std::uint32_t tag, std::uint64_t head,
+                         std::string_view s) const noexcept {
+  if (slot.tag != tag || slot.head != head) return false;
+  return s.size() <= 8 || same_bytes(strs_[slot.id1 - 1], s);  // ≤ 8 bytes: tag holds the length
+}
 
 void StringPool::grow() {
-  std::vector<std::uint64_t> bigger(table_.size() * 2, kEmptySlot);
+  std::vector<Slot> bigger(table_.size() * 2);
   const std::size_t mask = bigger.size() - 1;
-  for (const std::uint64_t slot : table_) {
-    if (slot == kEmptySlot) continue;
-    std::size_t i = slot_tag(slot) & mask;
-    while (bigger[i] != kEmptySlot) i = (i + 1) & mask;
+  for (const Slot& slot : table_) {
+    if (slot.id1 == 0) continue;
+    std::size_t i = home(slot.tag, mask);
+    while (bigger[i].id1 != 0) i = (i + 1) & mask;
     bigger[i] = slot;
   }
   table_ = std::move(bigger);
@@ -110,37 +150,40 @@ void StringPool::grow() {
 
 std::uint32_t StringPool::find(std::string_view s) const noexcept {
   const std::uint32_t tag = tag_of(s);
+  const std::uint64_t head = head_of(s);
   const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-    const std::uint64_t slot = table_[i];
-    if (slot == kEmptySlot) return kNone;
-    if (slot_tag(slot) == tag && strs_[slot_id(slot)] == s) return slot_id(slot);
+  for (std::size_t i = home(tag, mask);; i = (i + 1) & mask) {
+    const Slot& slot = table_[i];
+    if (slot.id1 == 0) return kNone;
+    if (matches(slot, tag, head, s)) return slot.id1 - 1;
   }
 }
 
 std::uint32_t StringPool::intern(std::string_view s) {
   const std::uint32_t tag = tag_of(s);
+  const std::uint64_t head = head_of(s);
   const std::size_t mask = table_.size() - 1;
-  std::size_t i = tag & mask;
+  std::size_t i = home(tag, mask);
   for (;; i = (i + 1) & mask) {
-    const std::uint64_t slot = table_[i];
-    if (slot == kEmptySlot) break;
-    if (slot_tag(slot) == tag && strs_[slot_id(slot)] == s) return slot_id(slot);
+    const Slot& slot = table_[i];
+    if (slot.id1 == 0) break;
+    if (matches(slot, tag, head, s)) return slot.id1 - 1;
   }
   const auto id = static_cast<std::uint32_t>(strs_.size());
   strs_.push_back(arena_.store(s));
-  table_[i] = (std::uint64_t{tag} << 32) | (std::uint64_t{id} + 1);
+  table_[i] = Slot{head, tag, id + 1};
   if (strs_.size() * 2 >= table_.size()) grow();  // load factor ≤ 1/2: short probes
   return id;
 }
 
 std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
-  if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2), kNone);
-  std::uint32_t& last = last_[user];
-  if (last != kNone && strs_[last] == sid) return last;
-  last = static_cast<std::uint32_t>(strs_.size());
-  strs_.push_back(arena_.store(sid));
-  return last;
+  if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2));
+  Latest& last = last_[user];
+  if (last.code != kNone && same_bytes(last.text, sid)) return last.code;
+  last.code = static_cast<std::uint32_t>(strs_.size());
+  last.text = arena_.store(sid);
+  strs_.push_back(last.text);
+  return last.code;
 }
 
 // ---- EventLog ------------------------------------------------------------
@@ -202,27 +245,39 @@ Status EventLog::check_by() const {
   return Error(msg);
 }
 
-Status EventLog::add(const io::Record& r) {
-  // Validate the whole record first: a rejected row leaves no trace.
+// Each check in the order its error is reported; used only once add()'s fast
+// checks failed, to name the first problem.
+Status EventLog::reject(const io::Record& r) const {
   static constexpr std::string_view kRequired[] = {"user_id", "timestamp", "event"};
   const std::size_t req_slots[] = {s_user_, s_ts_, s_event_};
   for (std::size_t i = 0; i < 3; ++i) {
     if (Status s = check_scalar(r, req_slots[i], kRequired[i]); !s) return s;
     if (text(r, req_slots[i]).empty()) return r.error(req_slots[i], kRequired[i], "a non-empty value");
   }
-  const std::optional<time::Micros> ts = time_.parser.parse(text(r, s_ts_));
-  if (!ts) return r.error(s_ts_, "timestamp", time_.parser.expectation());
+  if (!time_.parser.parse(text(r, s_ts_))) return r.error(s_ts_, "timestamp", time_.parser.expectation());
   if (Status s = check_scalar(r, s_session_, "session_id"); !s) return s;
   if (Status s = check_scalar(r, s_feature_, "feature"); !s) return s;
   if (Status s = check_scalar(r, s_value_, "value"); !s) return s;
-  std::optional<double> value;
-  if (const std::string_view v = text(r, s_value_); !v.empty()) {
-    value = parse_finite(v);
-    if (!value) return r.error(s_value_, "value", "a finite number");
-  }
+  if (const std::string_view v = text(r, s_value_); !v.empty() && !parse_finite(v))
+    return r.error(s_value_, "value", "a finite number");
   for (std::size_t i = 0; i < s_by_.size(); ++i) {
     if (Status s = check_scalar(r, s_by_[i], cols_.by[i]); !s) return s;
   }
+  return Error("events: row rejected without a reason (please report this)");
+}
+
+Status EventLog::add(const io::Record& r) {
+  // Fast checks, each field read once; on any failure reject() names the first
+  // problem. A rejected row leaves no trace.
+  const std::string_view user = text(r, s_user_), stamp = text(r, s_ts_), name = text(r, s_event_);
+  const std::string_view v = text(r, s_value_);
+  bool ok = !user.empty() && !stamp.empty() && !name.empty();
+  for (const io::Field& f : r.fields) ok = ok && (!f.present || f.scalar);  // the bound slots
+  std::optional<time::Micros> ts;
+  if (ok) ts = time_.parser.parse(stamp);
+  std::optional<double> value;
+  if (ts && !v.empty()) value = parse_finite(v);
+  if (!ts || (!v.empty() && !value)) return reject(r);
 
   // Segment key: the --by values joined by a unit separator (buffer reused).
   seg_key_.clear();
@@ -233,8 +288,8 @@ Status EventLog::add(const io::Record& r) {
 
   Event e{};
   e.ts = *ts;
-  e.user = users_.intern(text(r, s_user_));
-  e.event = names_.intern(text(r, s_event_));
+  e.user = users_.intern(user);
+  e.event = names_.intern(name);
   const std::string_view sid = text(r, s_session_);
   e.session = sid.empty() ? kNone : sessions_.add(e.user, sid);
   const std::string_view feat = text(r, s_feature_);

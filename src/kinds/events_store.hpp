@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <new>
@@ -31,10 +32,32 @@ namespace kpi::events_detail {
 
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
-/// Growable array of a trivially copyable T on malloc/realloc. Large blocks are
-/// mmap'ed by glibc and grown by mremap, so growing neither copies the elements
-/// nor touches twice the memory (std::vector's doubling copied 10M events about
-/// four times over and faulted in the old and the new block together).
+/// Byte equality, inlined: the ids compared are short, and a call to memcmp
+/// cost more than the comparison itself.
+inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+/// Raw memory for large growing arrays: mmap'ed and grown by mremap, so growing
+/// never copies the contents nor holds the old and the new block at once, and
+/// asked for transparent huge pages (one page fault per 2 MiB, not per 4 KiB).
+/// Elsewhere than Linux: realloc.
+void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
+void free_block(void* p, std::size_t bytes) noexcept;
+
+/// Growable array of a trivially copyable T on grow_block: std::vector's
+/// doubling copied a 10M-event log about four times over and faulted in the
+/// old and the new block together.
 template <class T>
 class PodBuffer {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -43,7 +66,7 @@ class PodBuffer {
   PodBuffer() = default;
   PodBuffer(const PodBuffer&) = delete;
   PodBuffer& operator=(const PodBuffer&) = delete;
-  ~PodBuffer() { std::free(data_); }
+  ~PodBuffer() { free_block(data_, cap_ * sizeof(T)); }
 
   void push_back(const T& v) {
     if (size_ == cap_) grow();
@@ -60,10 +83,8 @@ class PodBuffer {
 
  private:
   void grow() {
-    const std::size_t cap = cap_ == 0 ? 1024 : cap_ * 2;
-    void* p = std::realloc(static_cast<void*>(data_), cap * sizeof(T));
-    if (p == nullptr) throw std::bad_alloc();
-    data_ = static_cast<T*>(p);
+    const std::size_t cap = cap_ == 0 ? 4096 : cap_ * 2;
+    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), cap * sizeof(T)));
     cap_ = cap;
   }
   T* data_ = nullptr;
@@ -92,10 +113,17 @@ class StringPool {
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(strs_.size()); }
 
  private:
+  // One probe touches one slot: the tag (hash bits, and the length in its low
+  // 4 bits) and the first 8 bytes decide equality for strings of up to 8 bytes
+  // (typical user ids) without a second cache miss on strs_ and the arena.
+  struct Slot {
+    std::uint64_t head = 0;  ///< first ≤ 8 bytes, zero-padded
+    std::uint32_t tag = 0;
+    std::uint32_t id1 = 0;   ///< id + 1; 0 = empty
+  };
   void grow();
-  // Slot: the string's hash in the high 32 bits (a cheap first compare that
-  // avoids touching strs_), id + 1 in the low 32 bits; 0 = empty.
-  std::vector<std::uint64_t> table_;
+  bool matches(const Slot& slot, std::uint32_t tag, std::uint64_t head, std::string_view s) const noexcept;
+  std::vector<Slot> table_;
   std::vector<std::string_view> strs_;
   StringArena arena_;
 };
@@ -111,7 +139,11 @@ class SessionIds {
   std::string_view str(std::uint32_t code) const noexcept { return strs_[code]; }
 
  private:
-  std::vector<std::uint32_t> last_;  // per user: code of their latest id, or kNone
+  struct Latest {
+    std::string_view text;  // kept here too: one cache miss per row, not two
+    std::uint32_t code = kNone;
+  };
+  std::vector<Latest> last_;  // per user: their latest id
   PodBuffer<std::string_view> strs_;
   StringArena arena_;
 };
@@ -163,6 +195,8 @@ class EventLog {
   const TimeContext& time() const noexcept { return time_; }
 
  private:
+  Status reject(const io::Record& record) const;
+
   LogColumns cols_;
   const TimeContext& time_;
   // Slots of the current file (kNoSlot when absent).
