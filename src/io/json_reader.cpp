@@ -399,6 +399,7 @@ class JsonReader final : public RecordReader {
   }
 
   Expected<bool> next(Record& out) override {
+    recoverable_ = false;
     auto got = parse_next(/*take=*/true);
     if (!got || !*got) return got;
     out.file = name_;
@@ -411,12 +412,17 @@ class JsonReader final : public RecordReader {
       f = Field{};
       for (const JsonField& jf : fields_) {
         if (jf.path != bound_[slot].path) continue;
+        if (f.present) {
+          // A second value for the same column: taking either would silently drop the other.
+          recoverable_ = true;  // the record is consumed; --skip-invalid may go on
+          return Error(locate(name_, record_line_, record_raw_, jf.at, record_prefix_),
+                       "duplicate key '" + jf.path + "' in a JSON object");
+        }
         f.present = true;
         f.scalar = jf.scalar;
         f.offset = jf.at;
         f.text = jf.escaped ? std::string_view(scratch_).substr(jf.begin, jf.size)
                             : record_raw_.substr(jf.begin, jf.size);
-        break;
       }
       if (f.text.empty() && f.scalar && bound_[slot].fallback != nullptr) {
         f.text = *bound_[slot].fallback;
