@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "io/read_ahead.hpp"
 #include "kpi/registry.hpp"
 
 namespace kpi {
@@ -170,10 +171,15 @@ Status read_records(const InputOptions& options, std::string& kind, const SinkFa
       sink = *made;
     }
     (*reader)->bind(sink->columns((*reader)->columns()));
+    // Files are parsed on a second core while this thread feeds the sink. Not
+    // stdin: a reader thread blocked on a terminal or pipe could not be stopped
+    // when an error ends the run early.
+    std::unique_ptr<io::RecordReader> source =
+        path == "-" ? std::move(*reader) : io::read_ahead(std::move(*reader));
     while (true) {
-      auto got = (*reader)->next(record);
+      auto got = source->next(record);
       if (!got) {
-        if (!options.skip_invalid || !(*reader)->can_skip_last_error()) return std::move(got).error();
+        if (!options.skip_invalid || !source->can_skip_last_error()) return std::move(got).error();
         ++info.rows;
         if (++info.skipped_rows <= kSkipsShown) warnings.push_back("skipped: " + got.error().render());
         continue;
