@@ -152,6 +152,27 @@ std::optional<Micros> parse_epoch(std::string_view text) noexcept {
   return us;
 }
 
+// The form most exports use, "YYYY-MM-DDTHH:MM:SSZ" (20 bytes), read without the
+// general cursor: sets `out` (nullopt for an impossible date or time, as
+// parse_iso would) and returns true, or returns false for any other shape.
+bool parse_iso_utc_seconds(std::string_view t, std::optional<Micros>& out) noexcept {
+  if (t.size() != 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
+      t[13] != ':' || t[16] != ':' || (t[19] != 'Z' && t[19] != 'z'))
+    return false;
+  constexpr std::size_t kDigits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+  for (const std::size_t k : kDigits)
+    if (!is_digit(t[k])) return false;
+  const auto two = [&](std::size_t k) { return (t[k] - '0') * 10 + (t[k + 1] - '0'); };
+  const int year = two(0) * 100 + two(2);
+  const auto month = static_cast<unsigned>(two(5)), day = static_cast<unsigned>(two(8));
+  const int hour = two(11), minute = two(14), second = two(17);
+  out = std::nullopt;
+  if (hour > 23 || minute > 59 || second > 59 || !detail::valid_date(year, month, day)) return true;
+  out = static_cast<Micros>(days_from_civil(year, month, day)) * kMicrosPerDay + hour * kMicrosPerHour +
+        minute * kMicrosPerMinute + second * kMicrosPerSecond;
+  return true;
+}
+
 // YYYY-MM-DD[(T|t| )HH:MM[:SS[.f]][Z|±HH:MM|±HHMM|±HH]]
 std::optional<Micros> parse_iso(std::string_view text, const Zone& zone) noexcept {
   Cursor c{text};
@@ -326,6 +347,7 @@ std::optional<Micros> TimestampParser::parse(std::string_view text) const noexce
     if (!match(format_, c, f) || !c.at_end()) return std::nullopt;
     return instant(f, zone_);
   }
+  if (std::optional<Micros> fast; parse_iso_utc_seconds(text, fast)) return fast;
   if (text.size() >= 5 && text[4] == '-') return parse_iso(text, zone_);
   return parse_epoch(text);
 }
