@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <utility>
@@ -124,6 +125,7 @@ class EventsAggregator final : public Aggregator {
     return false;
   }
   Status resolve(Table& table);
+  void merge_session_runs(std::vector<SessionRun>& runs) const;
   void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range, const Periods& periods,
                        const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
@@ -219,6 +221,44 @@ Expected<Table> EventsAggregator::finish() {
   return table;
 }
 
+// Folds each run into the first earlier run of the same session id (a user's
+// equal ids may carry several codes, see SessionIds), leaving it empty (n = 0).
+// Runs are in time order, so the first run starts the session and the last one
+// merged ends it. Most users have few runs: a quadratic scan beats sorting them.
+void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
+  const SessionIds& ids = log_.sessions();
+  const auto fold = [](SessionRun& into, SessionRun& run) {
+    into.last = run.last;
+    into.n += run.n;
+    into.pv += run.pv;
+    into.cl += run.cl;
+    run.n = 0;
+  };
+  constexpr std::size_t kScanMax = 64;
+  if (runs.size() <= kScanMax) {
+    for (std::size_t j = 1; j < runs.size(); ++j) {
+      const std::string_view id = ids.str(runs[j].code);
+      for (std::size_t i = 0; i < j; ++i) {
+        if (runs[i].n != 0 && same_bytes(ids.str(runs[i].code), id)) {
+          fold(runs[i], runs[j]);
+          break;
+        }
+      }
+    }
+    return;
+  }
+  std::vector<std::uint32_t> order(runs.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    return ids.str(runs[x].code) < ids.str(runs[y].code);
+  });
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    std::size_t first = k - 1;  // the group's first run (time order among equal ids)
+    while (k < order.size() && same_bytes(ids.str(runs[order[k]].code), ids.str(runs[order[first]].code)))
+      fold(runs[order[first]], runs[order[k++]]);
+  }
+}
+
 void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range,
                                        const Periods& periods, const Dims& dims,
                                        std::vector<std::vector<Group>>& out,
@@ -245,9 +285,6 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
   constexpr std::size_t kNoPeriod = static_cast<std::size_t>(-1);
 
   // Per-user scratch, reused (no allocation per user once warm).
-  const auto same_session = [&](const SessionRun& x, const SessionRun& y) {
-    return x.code == y.code || log_.sessions().str(x.code) == log_.sessions().str(y.code);
-  };
   std::vector<std::pair<std::uint32_t, std::size_t>> user_features;  // feature, last period
   std::vector<SessionRun> runs;  // rows with a session id, as runs of one code
 
@@ -391,27 +428,9 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
       if (open) close_session(start, last, n, pv, cl);
     }
     // Rows with a session id: one session per (user, id), regardless of gaps.
-    // Runs are merged by the id's text (a user's equal ids may carry several
-    // codes, see SessionIds); the stable sort keeps time order inside one id, so
-    // the first run starts the session and the last one ends it.
-    if (runs.size() > 1) {
-      const SessionIds& ids = log_.sessions();
-      std::stable_sort(runs.begin(), runs.end(), [&](const SessionRun& x, const SessionRun& y) {
-        return x.code != y.code && ids.str(x.code) < ids.str(y.code);
-      });
-    }
-    for (std::size_t s = 0; s < runs.size();) {
-      SessionRun merged = runs[s];
-      std::size_t t = s + 1;
-      for (; t < runs.size() && same_session(runs[t], runs[s]); ++t) {
-        merged.last = runs[t].last;
-        merged.n += runs[t].n;
-        merged.pv += runs[t].pv;
-        merged.cl += runs[t].cl;
-      }
-      close_session(merged.start, merged.last, merged.n, merged.pv, merged.cl);
-      s = t;
-    }
+    merge_session_runs(runs);
+    for (const SessionRun& run : runs)
+      if (run.n > 0) close_session(run.start, run.last, run.n, run.pv, run.cl);
 
     // Windows after the first event (new users only).
     if (!is_new) {

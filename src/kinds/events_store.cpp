@@ -179,10 +179,11 @@ std::uint32_t StringPool::intern(std::string_view s) {
 std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
   if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2));
   Latest& last = last_[user];
-  if (last.code != kNone && same_bytes(last.text, sid)) return last.code;
+  if (last.is(sid, strs_)) return last.code;
   last.code = static_cast<std::uint32_t>(strs_.size());
-  last.text = arena_.store(sid);
-  strs_.push_back(last.text);
+  last.size = static_cast<std::uint32_t>(sid.size());
+  std::memcpy(last.head, sid.data(), std::min(sid.size(), sizeof last.head));
+  strs_.push_back(arena_.store(sid));
   return last.code;
 }
 
