@@ -5,6 +5,7 @@
 // skipped. Every record is checked for NUL bytes and invalid UTF-8 and for having
 // exactly as many fields as the header.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "readers.hpp"
@@ -20,6 +21,29 @@ struct Span {
 };
 
 enum class Parse { record, need_more, blank_line, error };
+
+// The end of an unquoted field starting at i: the first delimiter, '\n' or '\r'
+// (s.size() if none), tested 8 bytes per step: a byte-by-byte loop with three
+// compares was most of the time spent splitting lines.
+std::size_t unquoted_end(std::string_view s, std::size_t i, char delimiter) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  // Nonzero when some byte of v is zero (may flag bytes after the first zero).
+  const auto has_zero = [&](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const std::uint64_t d = kOnes * static_cast<unsigned char>(delimiter);
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t hits = has_zero(w ^ d) | has_zero(w ^ (kOnes * '\n')) | has_zero(w ^ (kOnes * '\r'));
+    // The lowest flagged byte is always a real hit (false flags only follow a
+    // real one); little-endian: it is the first in the text.
+    if (hits == 0) continue;
+    if constexpr (std::endian::native == std::endian::little)
+      return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+    break;  // elsewhere the byte loop below finds it
+  }
+  while (i < s.size() && s[i] != delimiter && s[i] != '\n' && s[i] != '\r') ++i;
+  return i;
+}
 
 class DelimitedReader final : public RecordReader {
  public:
@@ -231,7 +255,7 @@ class DelimitedReader final : public RecordReader {
           return Parse::error;
         }
       } else {
-        while (i < n && s[i] != delimiter_ && s[i] != '\n' && s[i] != '\r') ++i;
+        i = unquoted_end(s, i, delimiter_);
         if (i == n && !eof) return Parse::need_more;
         span.begin = span.at;
         span.size = static_cast<std::uint32_t>(i - span.at);
