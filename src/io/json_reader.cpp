@@ -7,6 +7,7 @@
 // stack overflow. Strings are validated as UTF-8 and unescaped (\uXXXX with
 // surrogate pairs).
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "readers.hpp"
@@ -38,7 +39,13 @@ std::size_t plain_run_end(std::string_view s, std::size_t i) noexcept {
     std::memcpy(&w, s.data() + i, 8);
     // Bytes < 0x20: (w - 0x20..) borrows into the high bit of a byte whose high bit was clear.
     const std::uint64_t control = (w - 0x2020202020202020ull) & ~w & kHigh;
-    if (has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | control) break;
+    const std::uint64_t hits = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | control;
+    // The lowest flagged byte is always a real hit (false flags only follow a
+    // real one); little-endian: it is the first in the text.
+    if (hits == 0) continue;
+    if constexpr (std::endian::native == std::endian::little)
+      return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+    break;  // elsewhere the byte loop below finds it
   }
   while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20) ++i;
   return i;
@@ -100,16 +107,16 @@ class ObjectParser {
       std::uint32_t kb = 0, ks = 0;
       bool kesc = false;
       if (Outcome o = string(kb, ks, kesc); o != Outcome::ok) return o;
-      const std::string key = kesc ? scratch_.substr(kb, ks) : std::string(s_.substr(kb, ks));
+      // The key goes straight onto the dotted path (no std::string per key).
+      const std::size_t saved = path_.size();
+      if (!path_.empty()) path_ += '.';
+      path_.append(kesc ? std::string_view(scratch_).substr(kb, ks) : s_.substr(kb, ks));
       skip_ws();
       if (i_ >= s_.size()) return truncated();
       if (s_[i_] != ':') return fail(i_, "expected ':' after a key, got " + found_here());
       ++i_;
       skip_ws();
       if (i_ >= s_.size()) return truncated();
-      const std::size_t saved = path_.size();
-      if (!path_.empty()) path_ += '.';
-      path_ += key;
       if (Outcome o = value(depth); o != Outcome::ok) return o;
       path_.resize(saved);
       skip_ws();
