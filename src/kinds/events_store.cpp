@@ -37,19 +37,20 @@ std::uint64_t hash_bytes(std::string_view s) noexcept {
   return h;
 }
 
-std::string_view trim(std::string_view s) noexcept {
+// Inlined: these run for every field of every row.
+[[gnu::always_inline]] inline std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
-const io::Field* field(const io::Record& r, std::size_t slot) noexcept {
+[[gnu::always_inline]] inline const io::Field* field(const io::Record& r, std::size_t slot) noexcept {
   if (slot == kNoSlot || slot >= r.fields.size()) return nullptr;
   return &r.fields[slot];
 }
 
 // Trimmed text, "" when absent.
-std::string_view text(const io::Record& r, std::size_t slot) noexcept {
+[[gnu::always_inline]] inline std::string_view text(const io::Record& r, std::size_t slot) noexcept {
   const io::Field* f = field(r, slot);
   if (f == nullptr || !f->present) return {};
   return trim(f->text);
