@@ -237,9 +237,8 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   constexpr std::size_t kScanMax = 64;
   if (runs.size() <= kScanMax) {
     for (std::size_t j = 1; j < runs.size(); ++j) {
-      const std::string_view id = ids.str(runs[j].code);
       for (std::size_t i = 0; i < j; ++i) {
-        if (runs[i].n != 0 && same_bytes(ids.str(runs[i].code), id)) {
+        if (runs[i].n != 0 && ids.same(runs[i].code, runs[j].code)) {
           fold(runs[i], runs[j]);
           break;
         }
@@ -254,7 +253,7 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   });
   for (std::size_t k = 1; k < order.size(); ++k) {
     std::size_t first = k - 1;  // the group's first run (time order among equal ids)
-    while (k < order.size() && same_bytes(ids.str(runs[order[k]].code), ids.str(runs[order[first]].code)))
+    while (k < order.size() && ids.same(runs[order[k]].code, runs[order[first]].code))
       fold(runs[order[first]], runs[order[k++]]);
   }
 }

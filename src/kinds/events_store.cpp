@@ -185,6 +185,7 @@ std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
   last.size = static_cast<std::uint32_t>(sid.size());
   std::memcpy(last.head, sid.data(), std::min(sid.size(), sizeof last.head));
   strs_.push_back(arena_.store(sid));
+  hashes_.push_back(hash_bytes(sid));
   return last.code;
 }
 

@@ -137,6 +137,11 @@ class SessionIds {
  public:
   std::uint32_t add(std::uint32_t user, std::string_view sid);
   std::string_view str(std::uint32_t code) const noexcept { return strs_[code]; }
+  /// Whether two codes stand for the same id: a compact hash per code settles
+  /// most comparisons without touching the ids' text.
+  bool same(std::uint32_t a, std::uint32_t b) const noexcept {
+    return a == b || (hashes_[a] == hashes_[b] && same_bytes(strs_[a], strs_[b]));
+  }
 
  private:
   // An id of up to 16 bytes is kept here too: one cache miss per row, not two.
@@ -151,6 +156,7 @@ class SessionIds {
   };
   std::vector<Latest> last_;  // per user: their latest id
   PodBuffer<std::string_view> strs_;
+  PodBuffer<std::uint64_t> hashes_;
   StringArena arena_;
 };
 
