@@ -16,7 +16,7 @@ for target in fuzz_csv_reader fuzz_json_reader fuzz_timestamp fuzz_rules; do
   echo "== $target ($seconds s)"
   if ! (cd "$scratch/$target" &&
         "$bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-          -jobs=1 -workers=1 -print_final_stats=1 \
+          -print_final_stats=1 \
           new "$here/corpus/$target" > log 2>&1); then
     status=1
     echo "$target FAILED; log and reproducer in $scratch/$target:"
