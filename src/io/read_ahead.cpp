@@ -22,21 +22,21 @@ constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
 constexpr std::size_t kBatches = 4;
 
 // Records copied out of the wrapped reader, followed by how the batch ended.
+// The producer copies texts into `bytes` with offsets (the buffer may move while
+// it grows), then `seal` turns them into views once, so the consumer's take()
+// only copies a few trivially copyable Fields.
 struct Batch {
   struct Item {
     std::size_t line = 0;
     std::size_t raw = 0, raw_size = 0;        // in bytes
     std::size_t prefix = 0, prefix_size = 0;  // in bytes
     std::size_t first_field = 0, fields = 0;  // in `fields`
-  };
-  struct CopiedField {
-    std::size_t text = 0, size = 0;  // in the record's raw text, or in bytes
-    bool in_raw = false;
-    Field flags;  // present, defaulted, scalar, offset (text unused)
+    std::string_view raw_text, prefix_text;   // set by seal()
   };
   std::string bytes;
   std::vector<Item> items;
-  std::vector<CopiedField> fields;
+  std::vector<Field> fields;               // texts set by seal()
+  std::vector<std::size_t> field_offsets;  // per field: its text in bytes
   std::optional<Error> error;  // the wrapped reader's error, after the items
   bool recoverable = false;    // its can_skip_last_error()
   bool end = false;            // the wrapped reader reached the end, after the items
@@ -46,6 +46,7 @@ struct Batch {
     bytes.clear();
     items.clear();
     fields.clear();
+    field_offsets.clear();
     error.reset();
     recoverable = end = false;
     next_item = 0;
@@ -69,33 +70,36 @@ struct Batch {
     item.fields = r.fields.size();
     const std::less<const char*> before;
     for (const Field& f : r.fields) {
-      CopiedField c;
-      c.flags = f;
-      c.flags.text = {};
-      c.size = f.text.size();
-      // Most texts are slices of the raw record: keep an offset, copy nothing.
-      c.in_raw = !f.text.empty() && !before(f.text.data(), r.raw.data()) &&
-                 !before(r.raw.data() + r.raw.size(), f.text.data() + f.text.size());
-      c.text = c.in_raw ? static_cast<std::size_t>(f.text.data() - r.raw.data()) : keep(f.text);
-      fields.push_back(c);
+      // Most texts are slices of the raw record, already copied: no second copy.
+      const bool in_raw = !f.text.empty() && !before(f.text.data(), r.raw.data()) &&
+                          !before(r.raw.data() + r.raw.size(), f.text.data() + f.text.size());
+      field_offsets.push_back(in_raw ? item.raw + static_cast<std::size_t>(f.text.data() - r.raw.data())
+                                     : keep(f.text));
+      fields.push_back(f);
     }
     items.push_back(item);
   }
 
-  // REQUIRES: next_item < items.size().
+  // Points the views at `bytes`, which no longer changes until clear().
+  void seal() {
+    const std::string_view all(bytes);
+    for (Item& item : items) {
+      item.raw_text = all.substr(item.raw, item.raw_size);
+      item.prefix_text = all.substr(item.prefix, item.prefix_size);
+    }
+    for (std::size_t k = 0; k < fields.size(); ++k)
+      fields[k].text = all.substr(field_offsets[k], fields[k].text.size());
+  }
+
+  // REQUIRES: sealed, next_item < items.size().
   void take(std::string_view file, Record& out) {
     const Item& item = items[next_item++];
-    const std::string_view all(bytes);
     out.file = file;
     out.line = item.line;
-    out.raw = all.substr(item.raw, item.raw_size);
-    out.prefix = all.substr(item.prefix, item.prefix_size);
-    out.fields.resize(item.fields);
-    for (std::size_t k = 0; k < item.fields; ++k) {
-      const CopiedField& c = fields[item.first_field + k];
-      out.fields[k] = c.flags;
-      out.fields[k].text = (c.in_raw ? out.raw : all).substr(c.text, c.size);
-    }
+    out.raw = item.raw_text;
+    out.prefix = item.prefix_text;
+    const auto first = fields.begin() + static_cast<std::ptrdiff_t>(item.first_field);
+    out.fields.assign(first, first + static_cast<std::ptrdiff_t>(item.fields));
   }
 };
 
@@ -167,6 +171,7 @@ class ReadAheadReader final : public RecordReader {
         free_.pop_back();
       }
       fill(*batch, record);
+      batch->seal();
       const bool end = batch->end, error = batch->error.has_value();
       {
         const std::lock_guard lock(m_);
