@@ -126,8 +126,8 @@ class EventsAggregator final : public Aggregator {
   }
   Status resolve(Table& table);
   void merge_session_runs(std::vector<SessionRun>& runs) const;
-  void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range, const Periods& periods,
-                       const Dims& dims, std::vector<std::vector<Group>>& out,
+  void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range,
+                       const Periods& periods, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
 
   // Copies: the aggregator must not depend on the caller keeping them alive.
@@ -258,8 +258,8 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   }
 }
 
-void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range,
-                                       const Periods& periods, const Dims& dims,
+void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e,
+                                       const Range& range, const Periods& periods, const Dims& dims,
                                        std::vector<std::vector<Group>>& out,
                                        std::vector<std::string>& warnings) {
   const std::size_t np = periods.size();
