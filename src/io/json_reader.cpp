@@ -551,8 +551,9 @@ class JsonReader final : public RecordReader {
       if (take) {
         record_line_ = line_;
         record_prefix_ = prefix_;
-        line_ += lines_in(record_raw_);
-        consume(end);
+        const std::size_t lines = lines_in(record_raw_);
+        line_ += lines;
+        consume(end, lines > 0);
         seen_one_ = true;
         if (!in_array_) {
           // NDJSON: the object must end its line.
@@ -582,13 +583,14 @@ class JsonReader final : public RecordReader {
 
   // Consumes n bytes, remembering the text since the last line break so errors
   // inside a record that starts mid-line get the right column.
-  void consume(std::size_t n) {
+  // `may_break` false: the caller knows the text holds no line break.
+  void consume(std::size_t n, bool may_break = true) {
     const std::string_view gone = source_.window().substr(0, n);
     // Most consumed text (an NDJSON record) holds no line break: two vectorised
     // memchr calls say so; find_last_of("\n\r") called memchr once per byte, a
     // quarter of the time spent reading NDJSON.
     std::size_t after_nl = 0;
-    if (has_line_break(gone)) {
+    if (may_break && has_line_break(gone)) {
       after_nl = gone.size();
       while (gone[after_nl - 1] != '\n' && gone[after_nl - 1] != '\r') --after_nl;
     }
