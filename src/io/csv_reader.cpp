@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <unordered_map>
 
 #include "readers.hpp"
 
@@ -67,7 +68,8 @@ class DelimitedReader final : public RecordReader {
         return Error(locate(name_, record_line_, record_raw_, spans_[i].at),
                      "header: column " + std::to_string(i + 1) + " has no name");
       }
-      if (std::find(header_.begin(), header_.end(), name) != header_.end()) {
+      // Hashed, not a search of header_: the header may have any number of columns.
+      if (!index_.emplace(name, static_cast<int>(i)).second) {
         return Error(locate(name_, record_line_, record_raw_, spans_[i].at),
                      "header: duplicate column name '" + name + "'");
       }
@@ -89,8 +91,8 @@ class DelimitedReader final : public RecordReader {
     for (const auto& name : names) {
       Binding b;
       const std::string_view source = source_of(options_, name);
-      const auto it = std::find(header_.begin(), header_.end(), source);
-      b.column = it == header_.end() ? -1 : static_cast<int>(it - header_.begin());
+      const auto it = index_.find(std::string(source));
+      b.column = it == index_.end() ? -1 : it->second;
       b.fallback = default_of(options_, name);
       bound_.push_back(b);
     }
@@ -287,6 +289,7 @@ class DelimitedReader final : public RecordReader {
   char delimiter_;
   ReaderOptions options_;
   std::vector<std::string> header_;
+  std::unordered_map<std::string, int> index_;  // header name → column
   std::vector<Binding> bound_;
   std::vector<Span> spans_;
   std::string scratch_;

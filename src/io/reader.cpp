@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "readers.hpp"
 
@@ -215,8 +216,9 @@ const std::string* default_of(const ReaderOptions& options, std::string_view can
 std::vector<std::string> canonical_columns(const std::vector<std::string>& input_names,
                                            const ReaderOptions& options, bool keep_unmatched_maps) {
   std::vector<std::string> out;
+  std::unordered_set<std::string> seen;  // hashed: linear in the number of columns
   auto add = [&](const std::string& name) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    if (seen.insert(name).second) out.push_back(name);
   };
   for (const auto& name : input_names) {
     bool renamed = false;
