@@ -207,8 +207,8 @@ Expected<Table> EventsAggregator::finish() {
   std::size_t b = 0;
   while (b < ev.size()) {
     std::size_t e = b;
-    while (e < ev.size() && ev[e].seg == ev[b].seg) ++e;
-    const Dims dims = segmented ? log_.segment_dims(ev[b].seg) : Dims{};
+    while (e < ev.size() && ev.seg(e) == ev.seg(b)) ++e;
+    const Dims dims = segmented ? log_.segment_dims(ev.seg(b)) : Dims{};
     measure_segment(ev, b, e, *range, periods, dims, per_period, table.warnings);
     b = e;
   }
@@ -367,8 +367,8 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
           }
         }
         if (((mask >> kPurchase) & 1u) != 0) {
-          if (x.value != kNone)
-            c.revenue += log_.values()[x.value];
+          if (const double* value = ev.value(i))
+            c.revenue += *value;
           else
             ++c.purchases_without_value;
           if (first_trial && *first_trial <= x.ts && last_tc_period != cur_period) {

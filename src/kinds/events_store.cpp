@@ -281,6 +281,8 @@ Status EventLog::add(const io::Record& r) {
   std::optional<double> value;
   if (ts && !v.empty()) value = parse_finite(v);
   if (!ts || (!v.empty() && !value)) return reject(r);
+  if (events_.size() >= kMaxEvents)
+    return Error("events: more than " + std::to_string(kMaxEvents) + " events in one run");
 
   // Segment key: the --by values joined by a unit separator (buffer reused).
   seg_key_.clear();
@@ -299,19 +301,23 @@ Status EventLog::add(const io::Record& r) {
   e.feature = feat.empty() ? kNone : features_.intern(feat);
   if (s_by_.empty()) {
     if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
-    e.seg = unsegmented_;
   } else {
-    e.seg = segs_.intern(seg_key_);
+    segs_of_.push_back(segs_.intern(seg_key_));
   }
-  e.value = kNone;
   if (value) {
-    e.value = static_cast<std::uint32_t>(values_.size());
+    value_rows_.push_back(static_cast<std::uint32_t>(events_.size()));
     values_.push_back(*value);
   }
   events_.push_back(e);
   if (!min_ts_ || *ts < *min_ts_) min_ts_ = *ts;
   if (!max_ts_ || *ts > *max_ts_) max_ts_ = *ts;
   return Status::ok();
+}
+
+const double* EventLog::value_of(std::size_t i) const noexcept {
+  const std::uint32_t* it = std::lower_bound(value_rows_.begin(), value_rows_.end(), i);
+  if (it == value_rows_.end() || *it != i) return nullptr;
+  return &values_[static_cast<std::size_t>(it - value_rows_.begin())];
 }
 
 Dims EventLog::segment_dims(std::uint32_t s) const {
@@ -375,18 +381,18 @@ time::Day Periods::last_day(std::size_t i) const noexcept {
 namespace {
 
 // Stable counting sort: `out` lists the indices `in` lists (all events when `in`
-// is empty), ordered by key(event) < nkeys, input order among equal keys.
+// is empty), ordered by key(index) < nkeys, input order among equal keys.
 template <class Key>
-void counting_sort(const PodBuffer<Event>& ev, const std::vector<std::uint32_t>& in,
-                   std::vector<std::uint32_t>& out, std::size_t nkeys, Key key) {
+void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vector<std::uint32_t>& out,
+                   std::size_t nkeys, Key key) {
   std::vector<std::uint32_t> start(nkeys + 1, 0);
-  for (const Event& e : ev) ++start[key(e) + 1];
+  for (std::size_t i = 0; i < n; ++i) ++start[key(i) + 1];
   for (std::size_t k = 1; k <= nkeys; ++k) start[k] += start[k - 1];
-  out.resize(ev.size());
+  out.resize(n);
   if (in.empty()) {
-    for (std::size_t i = 0; i < ev.size(); ++i) out[start[key(ev[i])]++] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < n; ++i) out[start[key(i)]++] = static_cast<std::uint32_t>(i);
   } else {
-    for (const std::uint32_t i : in) out[start[key(ev[i])]++] = i;
+    for (const std::uint32_t i : in) out[start[key(i)]++] = i;
   }
 }
 
@@ -396,26 +402,18 @@ void counting_sort(const PodBuffer<Event>& ev, const std::vector<std::uint32_t>&
 // user) — a counting sort, linear — most users' rows are already in time order
 // and only the others are sorted. Same order as a stable sort on the full key.
 SortedEvents sort_events(EventLog& log, bool by_segment) {
-  PodBuffer<Event>& ev = log.events();
-  if (ev.size() >= UINT32_MAX) {  // indices do not fit 32 bits: sort the events themselves
-    std::stable_sort(ev.begin(), ev.end(), [&](const Event& a, const Event& b) {
-      if (by_segment && a.seg != b.seg) return a.seg < b.seg;
-      if (a.user != b.user) return a.user < b.user;
-      return a.ts < b.ts;
-    });
-    return SortedEvents(ev, {});
-  }
+  const PodBuffer<Event>& ev = log.events();
   std::vector<std::uint32_t> order, by_seg;
-  counting_sort(ev, {}, order, log.users().size(), [](const Event& e) { return e.user; });
+  counting_sort(ev.size(), {}, order, log.users().size(), [&](std::size_t i) { return ev[i].user; });
   if (by_segment) {
-    counting_sort(ev, order, by_seg, log.segment_count(), [](const Event& e) { return e.seg; });
+    counting_sort(ev.size(), order, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); });
     order.swap(by_seg);
     by_seg = {};
   }
   // Groups are in input order: a stable sort by time gives input order among equals.
   const auto by_time = [&](std::uint32_t a, std::uint32_t b) { return ev[a].ts < ev[b].ts; };
   const auto same_group = [&](std::uint32_t a, std::uint32_t b) {
-    return ev[a].user == ev[b].user && (!by_segment || ev[a].seg == ev[b].seg);
+    return ev[a].user == ev[b].user && (!by_segment || log.seg_of(a) == log.seg_of(b));
   };
   std::size_t b = 0;
   while (b < order.size()) {
@@ -427,7 +425,7 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
                                   order.begin() + static_cast<std::ptrdiff_t>(e), by_time);
     b = e;
   }
-  return SortedEvents(ev, std::move(order));
+  return SortedEvents(log, std::move(order));
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

@@ -160,16 +160,20 @@ class SessionIds {
   StringArena arena_;
 };
 
+/// One event in 24 bytes. The segment (only with --by) and the value (rare: a
+/// purchase's amount) live beside the log, by event index: EventLog::seg_of and
+/// value_of, or SortedEvents::seg and value.
 struct Event {
   time::Micros ts;
   std::uint32_t user;
   std::uint32_t event;
   std::uint32_t session;  ///< kNone when blank or no column
   std::uint32_t feature;  ///< kNone when blank or no column
-  std::uint32_t seg;      ///< segment (combination of --by values)
-  std::uint32_t value;    ///< index into EventLog::values(), or kNone
 };
-static_assert(sizeof(Event) == 32);
+static_assert(sizeof(Event) == 24);
+
+/// Event indices are 32-bit (the sort's permutation): a log holds fewer events.
+inline constexpr std::size_t kMaxEvents = 0xFFFFFFFFu;
 
 /// Which optional columns an analysis reads.
 struct LogColumns {
@@ -187,7 +191,10 @@ class EventLog {
 
   PodBuffer<Event>& events() noexcept { return events_; }
   const PodBuffer<Event>& events() const noexcept { return events_; }
-  const std::vector<double>& values() const noexcept { return values_; }
+  /// Segment (combination of --by values) of the event at input index i.
+  std::uint32_t seg_of(std::size_t i) const noexcept { return segs_of_.empty() ? unsegmented_ : segs_of_[i]; }
+  /// The value of the event at input index i, or nullptr when it has none.
+  const double* value_of(std::size_t i) const noexcept;
   const StringPool& users() const noexcept { return users_; }
   const StringPool& names() const noexcept { return names_; }  ///< event names
   const StringPool& features() const noexcept { return features_; }
@@ -219,7 +226,9 @@ class EventLog {
   std::vector<std::string_view> by_vals_;
   std::string seg_key_;
   PodBuffer<Event> events_;
-  std::vector<double> values_;
+  PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
+  PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
+  std::vector<double> values_;           // their values
   StringPool users_, names_, features_, segs_;
   SessionIds sessions_;
   std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned
@@ -279,22 +288,21 @@ class Periods {
   std::size_t n_ = 0;
 };
 
-/// The log's events in sorted order, as a permutation of indices: the 32-byte
-/// events are never moved (moving them in place was a chain of dependent cache
-/// misses as long as the log; a sorted copy would double the memory).
+/// The log's events in sorted order, as a permutation of indices: the events
+/// are never moved (moving them in place was a chain of dependent cache misses
+/// as long as the log; a sorted copy would double the memory).
 class SortedEvents {
  public:
-  /// An empty `order` means the log's own order.
-  SortedEvents(const PodBuffer<Event>& events, std::vector<std::uint32_t> order)
-      : ev_(events), order_(std::move(order)) {}
-  std::size_t size() const noexcept { return ev_.size(); }
-  bool empty() const noexcept { return ev_.empty(); }
-  const Event& operator[](std::size_t i) const noexcept {
-    return order_.empty() ? ev_[i] : ev_[order_[i]];
-  }
+  SortedEvents(const EventLog& log, std::vector<std::uint32_t> order)
+      : log_(log), order_(std::move(order)) {}
+  std::size_t size() const noexcept { return order_.size(); }
+  bool empty() const noexcept { return order_.empty(); }
+  const Event& operator[](std::size_t i) const noexcept { return log_.events()[order_[i]]; }
+  std::uint32_t seg(std::size_t i) const noexcept { return log_.seg_of(order_[i]); }
+  const double* value(std::size_t i) const noexcept { return log_.value_of(order_[i]); }
 
  private:
-  const PodBuffer<Event>& ev_;
+  const EventLog& log_;
   std::vector<std::uint32_t> order_;
 };
 

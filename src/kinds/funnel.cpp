@@ -82,7 +82,7 @@ Expected<ResultSet> FunnelAnalysis::finish() {
     std::size_t ib = ub;
     while (ib < ue && ev[ib].ts < range->begin) ++ib;
     while (ue > ib && ev[ue - 1].ts >= range->end) --ue;
-    for (std::size_t i = ib; i < ue; ++i) seg_in_range[ev[i].seg] = true;
+    for (std::size_t i = ib; i < ue; ++i) seg_in_range[ev.seg(i)] = true;
     std::size_t entry = ib;
     while (entry < ue && ev[entry].event != code[0]) ++entry;
     if (entry == ue || code[0] == kNone) {
@@ -123,7 +123,7 @@ Expected<ResultSet> FunnelAnalysis::finish() {
       ++reached;
     }
     const std::size_t p = periods.index_of(day_of(t0));
-    Cell& cell = cells[static_cast<std::size_t>(ev[entry].seg) * periods.size() + p];
+    Cell& cell = cells[static_cast<std::size_t>(ev.seg(entry)) * periods.size() + p];
     for (std::size_t k = 0; k < reached; ++k) {
       ++cell.users[k];
       if (k > 0)

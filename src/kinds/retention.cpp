@@ -78,9 +78,9 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   std::size_t b = 0;
   while (b < ev.size()) {
     std::size_t e = b;
-    while (e < ev.size() && ev[e].seg == ev[b].seg) ++e;
+    while (e < ev.size() && ev.seg(e) == ev.seg(b)) ++e;
     SegmentTable t;
-    t.seg = ev[b].seg;
+    t.seg = ev.seg(b);
     t.size.assign(np, 0);
     t.retained.assign(np, std::vector<std::uint64_t>(horizon + 1, 0));
     bool any_in_range = false;
