@@ -103,9 +103,10 @@ TEST_CASE("CSV: a header of 30 000 columns is read in linear time", "[io][regres
   // a 1 MB header line could take hours). Now hashed: well under a second.
   constexpr int kColumns = 30'000;
   std::string text;
-  for (int i = 0; i < kColumns; ++i) text += (i ? ",c" : "c") + std::to_string(i);
+  // Appended piecewise: g++ 12 -O3 mis-reports `"c" + string` as overlapping (-Wrestrict).
+  for (int i = 0; i < kColumns; ++i) (text += (i ? ",c" : "c")) += std::to_string(i);
   text += '\n';
-  for (int i = 0; i < kColumns; ++i) text += (i ? ",": "") + std::to_string(i);
+  for (int i = 0; i < kColumns; ++i) (text += (i ? "," : "")) += std::to_string(i);
   text += '\n';
   const auto start = std::chrono::steady_clock::now();
   const auto got = read_all(text, Format::csv);
