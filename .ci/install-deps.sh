@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what kpi needs to build and test on Debian 12, from Debian's packages only.
 #   build:  cmake ninja-build g++ + CLI11, fmt, nlohmann-json, date (time zones), fast_float
-#   test:   catch2 (v2), libxml2-utils (xmllint validates the JUnit reports), clang for the fuzzers
+#   test:   catch2 (v2), libxml2-utils (xmllint validates the JUnit reports),
+#           clang + libclang-rt-14-dev (libFuzzer and the sanitizer runtimes of the fuzz smoke pass)
 #   run:    tzdata (IANA zones for --tz)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libcli11-dev libfmt-dev nlohmann-json3-dev libhowardhinnant-date-dev libfast-float-dev tzdata
-  catch2 libxml2-utils
+  catch2 libxml2-utils clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
