@@ -144,7 +144,9 @@ Expected<ResultSet> compute(const ComputeOptions& options) {
       const auto it = e.metrics.find(id);
       std::string reason;
       if (it == e.metrics.end()) {
-        if (kind != "summary" && wanted.empty()) continue;
+        // Record kinds measure each metric in the groups it belongs to (feature_users
+        // only in feature groups); only summary rows report every metric in every row.
+        if (kind != "summary") continue;
         const auto missing = missing_inputs(id, group.values);
         for (const auto& m : missing) reason += (reason.empty() ? "missing " : ", ") + m;
       } else {

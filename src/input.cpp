@@ -69,6 +69,22 @@ std::string kinds_help() {
   return out;
 }
 
+// The columns a sink may bind. A CSV header names every column up front; JSON
+// objects need not all have the same keys, and the reader only saw the first
+// one. So for JSON every optional column of the kind is offered too: a record
+// without that key reads as a blank field, instead of the key being ignored in
+// every later record because the first object happened to omit it.
+std::vector<std::string> bindable_columns(const io::RecordReader& reader, const std::string& kind) {
+  std::vector<std::string> columns = reader.columns();
+  if (reader.format() != io::Format::json && reader.format() != io::Format::ndjson) return columns;
+  if (const KindInfo* info = find_kind(kind); info != nullptr) {
+    for (const auto name : info->optional) {
+      if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.emplace_back(name);
+    }
+  }
+  return columns;
+}
+
 }  // namespace
 
 std::span<const KindInfo> record_kinds() noexcept { return kKinds; }
@@ -170,7 +186,7 @@ Status read_records(const InputOptions& options, std::string& kind, const SinkFa
       if (!made) return std::move(made).error();
       sink = *made;
     }
-    (*reader)->bind(sink->columns((*reader)->columns()));
+    (*reader)->bind(sink->columns(bindable_columns(**reader, kind)));
     // Files are parsed on a second core while this thread feeds the sink. Not
     // stdin: a reader thread blocked on a terminal or pipe could not be stopped
     // when an error ends the run early.
