@@ -325,4 +325,23 @@ std::string scope(const std::string& period, const Dims& dims);
 /// "1234.5" style shortest form for messages.
 std::string num(double v);
 
+/// The shared shape of funnel and retention: options, time context and an event
+/// log with no optional columns beyond --by; subclasses write only finish().
+template <class Options>
+class LoggedAnalysis : public EventsAnalysis {
+ public:
+  LoggedAnalysis(const Options& options, const TimeContext& time)
+      : opt_(options), time_(time), log_(LogColumns{false, false, false, options.by}, time_) {}
+
+  std::vector<std::string> columns(const std::vector<std::string>& available) override {
+    return log_.columns(available);
+  }
+  Status add(const io::Record& record) override { return log_.add(record); }
+
+ protected:
+  Options opt_;
+  TimeContext time_;
+  EventLog log_;
+};
+
 }  // namespace kpi::events_detail

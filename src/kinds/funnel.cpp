@@ -24,21 +24,10 @@ struct Cell {
   std::vector<std::vector<double>> times;  // per step: seconds from the previous step
 };
 
-class FunnelAnalysis final : public EventsAnalysis {
+class FunnelAnalysis final : public LoggedAnalysis<FunnelOptions> {
  public:
-  FunnelAnalysis(const FunnelOptions& options, const TimeContext& time)
-      : opt_(options), time_(time), log_(LogColumns{false, false, false, options.by}, time_) {}
-
-  std::vector<std::string> columns(const std::vector<std::string>& available) override {
-    return log_.columns(available);
-  }
-  Status add(const io::Record& record) override { return log_.add(record); }
+  using LoggedAnalysis::LoggedAnalysis;
   Expected<ResultSet> finish() override;
-
- private:
-  FunnelOptions opt_;
-  TimeContext time_;
-  EventLog log_;
 };
 
 Expected<ResultSet> FunnelAnalysis::finish() {

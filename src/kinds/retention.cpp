@@ -19,21 +19,10 @@ namespace {
 using namespace events_detail;
 using time::Micros;
 
-class RetentionAnalysis final : public EventsAnalysis {
+class RetentionAnalysis final : public LoggedAnalysis<RetentionOptions> {
  public:
-  RetentionAnalysis(const RetentionOptions& options, const TimeContext& time)
-      : opt_(options), time_(time), log_(LogColumns{false, false, false, options.by}, time_) {}
-
-  std::vector<std::string> columns(const std::vector<std::string>& available) override {
-    return log_.columns(available);
-  }
-  Status add(const io::Record& record) override { return log_.add(record); }
+  using LoggedAnalysis::LoggedAnalysis;
   Expected<ResultSet> finish() override;
-
- private:
-  RetentionOptions opt_;
-  TimeContext time_;
-  EventLog log_;
 };
 
 // Counts of one segment: size per cohort, retained per cohort and offset.
