@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kpi/input.hpp"
+#include "records_fixture.hpp"
 #include "kpi/kinds/events.hpp"
 #include "kpi/result.hpp"
 #include "kpi/time.hpp"
@@ -22,37 +23,9 @@ namespace kpi::test {
 class AnalysisFeed {
  public:
   AnalysisFeed(std::unique_ptr<EventsAnalysis> analysis, std::vector<std::string> header)
-      : a_(std::move(analysis)), header_(std::move(header)) {
-    names_ = a_->columns(header_);
-  }
+      : a_(std::move(analysis)), rows_(header, a_->columns(header)) {}
 
-  Status add(std::initializer_list<std::string_view> values) {
-    std::vector<std::string_view> v(values);
-    REQUIRE(v.size() == header_.size());
-    raw_.clear();
-    std::vector<std::size_t> offsets;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (i > 0) raw_ += ',';
-      offsets.push_back(raw_.size());
-      raw_ += v[i];
-    }
-    io::Record r;
-    r.file = "test.csv";
-    r.line = ++line_;
-    r.raw = raw_;
-    for (const auto& name : names_) {
-      io::Field f;
-      const auto it = std::find(header_.begin(), header_.end(), name);
-      if (it != header_.end()) {
-        const auto i = static_cast<std::size_t>(it - header_.begin());
-        f.present = true;
-        f.offset = static_cast<std::uint32_t>(offsets[i]);
-        f.text = std::string_view(raw_).substr(offsets[i], v[i].size());
-      }
-      r.fields.push_back(f);
-    }
-    return a_->add(r);
-  }
+  Status add(std::initializer_list<std::string_view> values) { return a_->add(rows_.build(values)); }
 
   ResultSet finish() {
     auto t = a_->finish();
@@ -62,10 +35,7 @@ class AnalysisFeed {
 
  private:
   std::unique_ptr<EventsAnalysis> a_;
-  std::vector<std::string> header_;
-  std::vector<std::string> names_;
-  std::string raw_;
-  std::size_t line_ = 1;
+  RowBuilder rows_;
 };
 
 inline const Result* find_result(const ResultSet& rs, std::string_view metric,

@@ -29,15 +29,15 @@ inline TimeContext utc_context(std::optional<std::string_view> from = std::nullo
   return t;
 }
 
-class Feed {
+/// Builds io::Records from CSV-like rows: values in `header` order, bound to the
+/// sink's column `names` (absent names are absent fields). Views stay valid until
+/// the next build().
+class RowBuilder {
  public:
-  Feed(std::unique_ptr<Aggregator> aggregator, std::vector<std::string> header)
-      : agg_(std::move(aggregator)), header_(std::move(header)) {
-    names_ = agg_->columns(header_);
-  }
+  RowBuilder(std::vector<std::string> header, std::vector<std::string> names)
+      : header_(std::move(header)), names_(std::move(names)) {}
 
-  /// One row, values in header order.
-  Status add(std::initializer_list<std::string_view> values) {
+  const io::Record& build(std::initializer_list<std::string_view> values) {
     std::vector<std::string_view> v(values);
     REQUIRE(v.size() == header_.size());
     raw_.clear();
@@ -62,8 +62,25 @@ class Feed {
       }
       r.fields.push_back(f);
     }
-    return agg_->add(r);
+    record_ = std::move(r);
+    return record_;
   }
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::string> names_;
+  std::string raw_;
+  std::size_t line_ = 1;
+  io::Record record_;
+};
+
+class Feed {
+ public:
+  Feed(std::unique_ptr<Aggregator> aggregator, std::vector<std::string> header)
+      : agg_(std::move(aggregator)), rows_(header, agg_->columns(header)) {}
+
+  /// One row, values in header order.
+  Status add(std::initializer_list<std::string_view> values) { return agg_->add(rows_.build(values)); }
 
   Table finish() {
     auto t = agg_->finish();
@@ -74,10 +91,7 @@ class Feed {
 
  private:
   std::unique_ptr<Aggregator> agg_;
-  std::vector<std::string> header_;
-  std::vector<std::string> names_;
-  std::string raw_;
-  std::size_t line_ = 1;
+  RowBuilder rows_;
 };
 
 inline const Group& group(const Table& t, std::string_view period, const Dims& dims = {}) {
