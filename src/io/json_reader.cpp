@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <unordered_map>
 
 #include "readers.hpp"
 
@@ -417,8 +418,17 @@ class JsonReader final : public RecordReader {
 
   void bind(const std::vector<std::string>& names) override {
     bound_.clear();
+    slot_of_.clear();
     for (const auto& name : names) {
       bound_.push_back({std::string(source_of(options_, name)), default_of(options_, name)});
+    }
+    // Backwards, so each path's chain of slots ends up in bind order.
+    for (std::size_t slot = bound_.size(); slot-- > 0;) {
+      auto [it, inserted] = slot_of_.try_emplace(bound_[slot].path, slot);
+      if (!inserted) {
+        bound_[slot].next_same = it->second;
+        it->second = slot;
+      }
     }
   }
 
@@ -431,23 +441,41 @@ class JsonReader final : public RecordReader {
     out.raw = record_raw_;
     out.prefix = record_prefix_;
     out.fields.resize(bound_.size());
-    for (std::size_t slot = 0; slot < bound_.size(); ++slot) {
-      Field& f = out.fields[slot];
-      f = Field{};
-      for (const JsonField& jf : fields_) {
-        if (jf.path != bound_[slot].path) continue;
-        if (f.present) {
-          // A second value for the same column: taking either would silently drop the other.
-          recoverable_ = true;  // the record is consumed; --skip-invalid may go on
-          return Error(locate(name_, record_line_, record_raw_, jf.at, record_prefix_),
-                       "duplicate key '" + jf.path + "' in a JSON object");
+    for (Field& f : out.fields) f = Field{};
+    // One hash lookup per key: the record's size, not columns × keys, bounds the work.
+    constexpr std::size_t kNone = Binding::kNone;
+    std::size_t dup_slot = kNone;
+    const JsonField* dup = nullptr;
+    for (const JsonField& jf : fields_) {
+      const auto it = slot_of_.find(jf.path);
+      if (it == slot_of_.end()) continue;
+      const std::size_t first = it->second;
+      if (out.fields[first].present) {
+        // A second value for the same column: taking either would silently drop
+        // the other. Reported for the first such column in bind order, at its
+        // second value, as when each column searched the keys in turn.
+        if (first < dup_slot) {
+          dup_slot = first;
+          dup = &jf;
         }
+        continue;
+      }
+      for (std::size_t slot = first; slot != kNone; slot = bound_[slot].next_same) {
+        Field& f = out.fields[slot];
         f.present = true;
         f.scalar = jf.scalar;
         f.offset = jf.at;
         f.text = jf.escaped ? std::string_view(scratch_).substr(jf.begin, jf.size)
                             : record_raw_.substr(jf.begin, jf.size);
       }
+    }
+    if (dup != nullptr) {
+      recoverable_ = true;  // the record is consumed; --skip-invalid may go on
+      return Error(locate(name_, record_line_, record_raw_, dup->at, record_prefix_),
+                   "duplicate key '" + dup->path + "' in a JSON object");
+    }
+    for (std::size_t slot = 0; slot < bound_.size(); ++slot) {
+      Field& f = out.fields[slot];
       if (f.text.empty() && f.scalar && bound_[slot].fallback != nullptr) {
         f.text = *bound_[slot].fallback;
         f.present = true;
@@ -459,8 +487,10 @@ class JsonReader final : public RecordReader {
 
  private:
   struct Binding {
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
     std::string path;
     const std::string* fallback = nullptr;
+    std::size_t next_same = kNone;  // the next slot bound to the same path
   };
 
   // Skips whitespace, counting lines, refilling as needed.
@@ -607,6 +637,7 @@ class JsonReader final : public RecordReader {
   std::string record_prefix_;
   ReaderOptions options_;
   std::vector<Binding> bound_;
+  std::unordered_map<std::string, std::size_t> slot_of_;  // path → its first bound slot
   std::vector<JsonField> fields_;
   std::string scratch_;
   std::string_view record_raw_;
