@@ -62,6 +62,9 @@ class SummaryAggregator final : public Aggregator {
       }
     }
     classify_columns(table.warnings);
+    // Per row, each column's text (the last one given), found without a search per
+    // dimension: linear in the row, however many columns there are.
+    std::vector<std::string*> text_of(columns_.size(), nullptr);
     for (std::size_t r = 0; r < rows_.size(); ++r) {
       Row& row = rows_[r];
       Group group;
@@ -70,14 +73,13 @@ class SummaryAggregator final : public Aggregator {
       } else {
         group.period = rows_.size() == 1 ? "all" : "row " + std::to_string(r + 1);
       }
+      for (auto& [c, text] : row.texts) text_of[c] = &text;
       for (std::size_t col = 0; col < columns_.size(); ++col) {
         if (!columns_[col].dimension) continue;
-        std::string value;
-        for (auto& [c, text] : row.texts) {
-          if (c == col) value = std::move(text);
-        }
-        group.dims.emplace_back(columns_[col].name, std::move(value));
+        group.dims.emplace_back(columns_[col].name,
+                                text_of[col] != nullptr ? std::move(*text_of[col]) : std::string());
       }
+      for (const auto& [c, text] : row.texts) text_of[c] = nullptr;
       for (const auto& [col, value] : row.numbers) group.values[columns_[col].name] = value;
       table.groups.push_back(std::move(group));
     }
@@ -99,20 +101,22 @@ class SummaryAggregator final : public Aggregator {
   // A column naming no metric is numeric (ignored) when every non-blank value is a
   // number, and a dimension otherwise.
   void classify_columns(std::vector<std::string>& warnings) {
+    // One pass over every row's texts (not one per column: wide data made that
+    // quadratic), then one per column.
+    std::vector<char> any(columns_.size(), 0);
+    std::vector<char> numeric(columns_.size(), 1);
+    for (const Row& row : rows_) {
+      for (const auto& [c, text] : row.texts) {
+        if (io::trim(text).empty()) continue;
+        any[c] = 1;
+        if (numeric[c] && !io::parse_number(text)) numeric[c] = 0;
+      }
+    }
     for (std::size_t col = 0; col < columns_.size(); ++col) {
       Column& column = columns_[col];
       if (column.metric != nullptr || column.name == "period") continue;
-      bool any = false;
-      bool numeric = true;
-      for (const Row& row : rows_) {
-        for (const auto& [c, text] : row.texts) {
-          if (c != col || io::trim(text).empty()) continue;
-          any = true;
-          if (!io::parse_number(text)) numeric = false;
-        }
-      }
       const bool by = std::find(options_.by.begin(), options_.by.end(), column.name) != options_.by.end();
-      if (any && numeric && !by) {
+      if (any[col] && numeric[col] && !by) {
         std::string hint;
         const auto close = suggest_metrics(column.name);
         if (!close.empty()) hint = " (did you mean " + close.front() + "?)";
