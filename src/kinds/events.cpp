@@ -126,8 +126,7 @@ class EventsAggregator final : public Aggregator {
   }
   Status resolve(Table& table);
   void merge_session_runs(std::vector<SessionRun>& runs) const;
-  void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const Range& range,
-                       const Periods& periods, const Dims& dims, std::vector<std::vector<Group>>& out,
+  void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
 
   // Copies: the aggregator must not depend on the caller keeping them alive.
@@ -189,30 +188,31 @@ Expected<Table> EventsAggregator::finish() {
   Table table;
   if (Status s = log_.check_by(); !s) return std::move(s).error();
   if (Status s = resolve(table); !s) return std::move(s).error();
-  const std::optional<Range> range = make_range(log_);
-  if (!range) {
+  auto made = make_grid(log_, opt_.period);
+  if (!made) return std::move(made).error();
+  if (!*made) {
     table.warnings.push_back(log_.events().empty()
                                  ? "events: no events, nothing to report"
                                  : "events: the analysis range is empty (--to before the first "
                                    "event or --from after the last one)");
     return table;
   }
-  const Periods periods(opt_.period, *range);
+  const kinds::PeriodGrid& grid = **made;
 
   const bool segmented = !opt_.by.empty();
   const SortedEvents ev = sort_events(log_, segmented);
 
   // Groups per period, each period's groups sorted by dims at the end.
-  std::vector<std::vector<Group>> per_period(periods.size());
+  std::vector<std::vector<Group>> per_period(grid.size());
   std::size_t b = 0;
   while (b < ev.size()) {
     std::size_t e = b;
     while (e < ev.size() && ev.seg(e) == ev.seg(b)) ++e;
     const Dims dims = segmented ? log_.segment_dims(ev.seg(b)) : Dims{};
-    measure_segment(ev, b, e, *range, periods, dims, per_period, table.warnings);
+    measure_segment(ev, b, e, grid, dims, per_period, table.warnings);
     b = e;
   }
-  if (ev.empty()) measure_segment(ev, 0, 0, *range, periods, Dims{}, per_period, table.warnings);
+  if (ev.empty()) measure_segment(ev, 0, 0, grid, Dims{}, per_period, table.warnings);
   for (auto& groups : per_period) {
     std::stable_sort(groups.begin(), groups.end(),
                      [](const Group& x, const Group& y) { return x.dims < y.dims; });
@@ -259,20 +259,20 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
 }
 
 void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e,
-                                       const Range& range, const Periods& periods, const Dims& dims,
+                                       const kinds::PeriodGrid& grid, const Dims& dims,
                                        std::vector<std::vector<Group>>& out,
                                        std::vector<std::string>& warnings) {
-  const std::size_t np = periods.size();
-  const time::Period P = periods.period();
+  const std::size_t np = grid.size();
+  const time::Period P = grid.period();
   DayCache day_of(time_.zone);
 
   std::vector<PeriodCounts> pc(np);
   for (auto& c : pc) c.time_to.resize(time_to_code_.size());
-  std::vector<std::uint64_t> day_users(static_cast<std::size_t>(range.days()), 0);
-  const std::int32_t wk0 = time::period_key(time::Period::week, range.first);
-  const std::int32_t wk1 = time::period_key(time::Period::week, range.last);
-  const std::int32_t mk0 = time::period_key(time::Period::month, range.first);
-  const std::int32_t mk1 = time::period_key(time::Period::month, range.last);
+  std::vector<std::uint64_t> day_users(static_cast<std::size_t>(grid.days()), 0);
+  const std::int32_t wk0 = time::period_key(time::Period::week, grid.first_day());
+  const std::int32_t wk1 = time::period_key(time::Period::week, grid.last_day());
+  const std::int32_t mk0 = time::period_key(time::Period::month, grid.first_day());
+  const std::int32_t mk1 = time::period_key(time::Period::month, grid.last_day());
   std::vector<std::uint64_t> week_users(static_cast<std::size_t>(wk1 - wk0 + 1), 0);
   std::vector<std::uint64_t> month_users(static_cast<std::size_t>(mk1 - mk0 + 1), 0);
   std::map<std::uint32_t, std::vector<std::uint64_t>> feature_users;  // by feature code
@@ -289,7 +289,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
 
   auto close_session = [&](Micros start, Micros last, std::uint64_t n, std::uint64_t pv,
                            std::uint64_t cl) {
-    PeriodCounts& c = pc[periods.index_of(day_of(start))];
+    PeriodCounts& c = pc[grid.index_of(day_of(start))];
     ++c.sessions;
     c.session_micros += last - start;
     c.page_views += pv;
@@ -305,15 +305,15 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     std::size_t ue = ub;
     while (ue < e && ev[ue].user == ev[ub].user) ++ue;
     std::size_t next_user = ue;
-    while (ue > ub && ev[ue - 1].ts >= range.end) --ue;  // rows after the range are ignored
+    while (ue > ub && ev[ue - 1].ts >= grid.end()) --ue;  // rows after the range are ignored
     if (ue == ub) {
       ub = next_user;
       continue;
     }
     const Micros first = ev[ub].ts;
     std::size_t ib = ub;
-    while (ib < ue && ev[ib].ts < range.begin) ++ib;  // history rows: first event, trials only
-    const bool is_new = first >= range.begin;
+    while (ib < ue && ev[ib].ts < grid.begin()) ++ib;  // history rows: first event, trials only
+    const bool is_new = first >= grid.begin();
 
     std::optional<Micros> first_trial;
     for (std::size_t i = ub; i < ue; ++i)
@@ -340,13 +340,13 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
       const Day d = day_of(x.ts);
       if (!have_day || d != cur_day) {
         cur_day = d;
-        cur_period = periods.index_of(d);
+        cur_period = grid.index_of(d);
         have_day = true;
       }
       PeriodCounts& c = pc[cur_period];
       const bool active = active_mask_.empty() || active_mask_[x.event];
       if (active && (!any_active || d != last_active_day)) {
-        ++day_users[static_cast<std::size_t>(d - range.first)];
+        ++day_users[static_cast<std::size_t>(d - grid.first_day())];
         const std::int32_t wk = time::period_key(time::Period::week, d);
         const std::int32_t mk = time::period_key(time::Period::month, d);
         if (!any_active || wk != last_week) ++week_users[static_cast<std::size_t>(wk - wk0)];
@@ -400,7 +400,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
         if (role_of(i, kClick)) ++run.cl;
       }
     }
-    // Features seen only outside the periods' in-range rows still form no group;
+    // Features seen only outside the range form no group;
     // a feature used in range gets a group in every period (0 where unused).
 
     // Sessions. Rows without a session id: split by gaps > timeout.
@@ -435,9 +435,9 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     if (!is_new) {
       ++history_users;
     } else {
-      PeriodCounts& c = pc[periods.index_of(day_of(first))];
+      PeriodCounts& c = pc[grid.index_of(day_of(first))];
       ++c.new_users;
-      if (first + act_window <= range.end) {
+      if (first + act_window <= grid.end()) {
         ++c.act_decidable;
         if (role_code_[kActivation] != kNone) {
           for (std::size_t i = ub; i < ue; ++i)
@@ -449,7 +449,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
       } else {
         ++c.act_pending;
       }
-      if (first + churn_window <= range.end) {
+      if (first + churn_window <= grid.end()) {
         ++c.churn_decidable;
         if (ev[ue - 1].ts - first < churn_window) ++c.churned;
       } else {
@@ -478,7 +478,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
   // each month to the period holding it.
   std::vector<double> wau_sum(np, 0), mau_sum(np, 0);
   std::vector<std::uint64_t> wau_n(np, 0), mau_n(np, 0);
-  const std::int32_t pk0 = periods.key(0);
+  const std::int32_t pk0 = grid.key(0);
   auto index_of_key = [&](std::int32_t k) -> std::optional<std::size_t> {
     if (P == time::Period::all) return 0;
     if (k < pk0 || k >= pk0 + static_cast<std::int32_t>(np)) return std::nullopt;
@@ -513,7 +513,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     PeriodCounts& c = pc[p];
     total += c.new_users;
     Group g;
-    g.period = periods.label(p);
+    g.period = grid.label(p);
     g.dims = dims;
     const std::string where = scope(g.period, dims);
     auto put = [&](std::string_view id, double v) { g.values[std::string(id)] = v; };
@@ -524,9 +524,9 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     auto count = [](std::uint64_t n) { return static_cast<double>(n); };
 
     put("active_users", count(c.active));
-    const Day d0 = periods.first_day(p), d1 = periods.last_day(p);
+    const Day d0 = grid.first_in_range(p), d1 = grid.last_in_range(p);
     std::uint64_t day_sum = 0;
-    for (Day d = d0; d <= d1; ++d) day_sum += day_users[static_cast<std::size_t>(d - range.first)];
+    for (Day d = d0; d <= d1; ++d) day_sum += day_users[static_cast<std::size_t>(d - grid.first_day())];
     put("dau", count(day_sum) / count(static_cast<std::uint64_t>(d1 - d0 + 1)));
     if (has_wau)
       put_opt("wau", formulas::ratio_of(wau_sum[p], count(wau_n[p])),
@@ -587,7 +587,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     out[p].push_back(std::move(g));
     for (std::uint32_t f : feature_order) {
       Group fg;
-      fg.period = periods.label(p);
+      fg.period = grid.label(p);
       fg.dims = dims;
       fg.dims.emplace_back("feature", std::string(log_.features().str(f)));
       fg.values["feature_users"] = count(feature_users[f][p]);

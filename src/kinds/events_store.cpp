@@ -343,39 +343,12 @@ std::vector<std::uint32_t> EventLog::sorted_segments() const {
 
 // ---- range and periods ---------------------------------------------------
 
-std::optional<Range> make_range(const EventLog& log) {
-  const TimeContext& tc = log.time();
-  std::optional<time::Day> first = tc.from, last = tc.to;
-  if (!first && log.min_ts()) first = tc.zone.local_day(*log.min_ts());
-  if (!last && log.max_ts()) last = tc.zone.local_day(*log.max_ts());
-  if (!first || !last || *last < *first) return std::nullopt;
-  Range r;
-  r.first = *first;
-  r.last = *last;
-  r.begin = tc.zone.day_start(r.first);
-  r.end = tc.zone.day_start(r.last + 1);
-  return r;
-}
-
-Periods::Periods(time::Period p, const Range& range) : p_(p), range_(range) {
-  first_key_ = time::period_key(p, range.first);
-  n_ = static_cast<std::size_t>(time::period_key(p, range.last) - first_key_ + 1);
-}
-
-std::size_t Periods::index_of(time::Day d) const noexcept {
-  return static_cast<std::size_t>(time::period_key(p_, d) - first_key_);
-}
-
-std::string Periods::label(std::size_t i) const { return time::period_label(p_, key(i)); }
-
-time::Day Periods::first_day(std::size_t i) const noexcept {
-  if (p_ == time::Period::all) return range_.first;
-  return std::max(range_.first, time::period_first_day(p_, key(i)));
-}
-
-time::Day Periods::last_day(std::size_t i) const noexcept {
-  if (p_ == time::Period::all) return range_.last;
-  return std::min(range_.last, time::period_last_day(p_, key(i)));
+Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::Period p) {
+  const time::Zone& zone = log.time().zone;
+  std::optional<time::Day> first, last;
+  if (log.min_ts()) first = zone.local_day(*log.min_ts());
+  if (log.max_ts()) last = zone.local_day(*log.max_ts());
+  return kinds::PeriodGrid::make(log.time(), p, first, last);
 }
 
 namespace {

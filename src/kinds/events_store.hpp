@@ -4,8 +4,8 @@
 // Every event is kept as 32 bytes (timestamp, dense user/event/session/feature/
 // segment codes, an index into a side array of values) so 100M rows fit in
 // memory; strings are interned once into an arena and never copied per row.
-// The log also owns the analysis range (METRICS.md §2 "Time and range") and the
-// period grid, so the three analyses report identical periods for one input.
+// The three analyses cut the log's range into periods with the grid every kind
+// shares (period_grid.hpp), so they report identical periods for one input.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +27,7 @@
 #include "kpi/kinds/events.hpp"
 #include "kpi/result.hpp"
 #include "kpi/time.hpp"
+#include "period_grid.hpp"
 
 namespace kpi::events_detail {
 
@@ -255,38 +256,11 @@ class DayCache {
   time::Day day_ = 0;
 };
 
-/// The analysis range: inclusive local days [first, last] and their instants.
-struct Range {
-  time::Day first = 0, last = 0;
-  time::Micros begin = 0;  ///< local midnight starting `first`
-  time::Micros end = 0;    ///< local midnight ending `last` (exclusive)
-  bool in(time::Micros ts) const noexcept { return ts >= begin && ts < end; }
-  std::int32_t days() const noexcept { return last - first + 1; }
-};
-
-/// [--from, --to], missing bounds taken from the first/last local day present.
-/// nullopt when there is no data and no bounds, or the range is empty.
-std::optional<Range> make_range(const EventLog& log);
-
-/// The periods of `p` overlapping a range, in order, with their in-range days.
-class Periods {
- public:
-  Periods(time::Period p, const Range& range);
-  time::Period period() const noexcept { return p_; }
-  std::size_t size() const noexcept { return n_; }
-  /// REQUIRES: range.first <= d <= range.last.
-  std::size_t index_of(time::Day d) const noexcept;
-  std::string label(std::size_t i) const;
-  time::Day first_day(std::size_t i) const noexcept;  ///< in range
-  time::Day last_day(std::size_t i) const noexcept;   ///< in range
-  std::int32_t key(std::size_t i) const noexcept { return first_key_ + static_cast<std::int32_t>(i); }
-
- private:
-  time::Period p_;
-  Range range_;
-  std::int32_t first_key_ = 0;
-  std::size_t n_ = 0;
-};
+/// The analysis range of the log's data cut into periods of `p` ([--from, --to],
+/// missing bounds taken from the first/last local day present). nullopt when
+/// there is no data and no bounds, or the range is empty; an Error when it
+/// holds more than kinds::PeriodGrid::kMaxPeriods periods.
+Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::Period p);
 
 /// The log's events in sorted order, as a permutation of indices: the events
 /// are never moved (moving them in place was a chain of dependent cache misses

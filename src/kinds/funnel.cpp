@@ -37,13 +37,14 @@ Expected<ResultSet> FunnelAnalysis::finish() {
   for (const auto& s : opt_.steps)
     if (s.empty()) return Error("kpi funnel: --steps has an empty step name");
   if (Status s = log_.check_by(); !s) return std::move(s).error();
-  const std::optional<Range> range = make_range(log_);
-  if (!range) {
+  auto made = make_grid(log_, opt_.period);
+  if (!made) return std::move(made).error();
+  if (!*made) {
     out.warnings.push_back(log_.events().empty() ? "funnel: no events, nothing to report"
                                                  : "funnel: the analysis range is empty");
     return out;
   }
-  const Periods periods(opt_.period, *range);
+  const kinds::PeriodGrid& grid = **made;
   std::vector<std::uint32_t> code(n);
   for (std::size_t k = 0; k < n; ++k) {
     code[k] = log_.names().find(opt_.steps[k]);
@@ -55,7 +56,7 @@ Expected<ResultSet> FunnelAnalysis::finish() {
   const SortedEvents ev = sort_events(log_, false);  // (user, time), input order among equal instants
   const std::uint32_t nseg = log_.segment_count();
   std::vector<bool> seg_in_range(nseg, false);
-  std::vector<Cell> cells(static_cast<std::size_t>(nseg) * periods.size());
+  std::vector<Cell> cells(static_cast<std::size_t>(nseg) * grid.size());
   for (auto& c : cells) {
     c.users.assign(n, 0);
     c.times.resize(n);
@@ -69,8 +70,8 @@ Expected<ResultSet> FunnelAnalysis::finish() {
     while (ue < ev.size() && ev[ue].user == ev[ub].user) ++ue;
     const std::size_t next_user = ue;
     std::size_t ib = ub;
-    while (ib < ue && ev[ib].ts < range->begin) ++ib;
-    while (ue > ib && ev[ue - 1].ts >= range->end) --ue;
+    while (ib < ue && ev[ib].ts < grid.begin()) ++ib;
+    while (ue > ib && ev[ue - 1].ts >= grid.end()) --ue;
     for (std::size_t i = ib; i < ue; ++i) seg_in_range[ev.seg(i)] = true;
     std::size_t entry = ib;
     while (entry < ue && ev[entry].event != code[0]) ++entry;
@@ -111,8 +112,8 @@ Expected<ResultSet> FunnelAnalysis::finish() {
       hit[k] = *found;
       ++reached;
     }
-    const std::size_t p = periods.index_of(day_of(t0));
-    Cell& cell = cells[static_cast<std::size_t>(ev.seg(entry)) * periods.size() + p];
+    const std::size_t p = grid.index_of(day_of(t0));
+    Cell& cell = cells[static_cast<std::size_t>(ev.seg(entry)) * grid.size() + p];
     for (std::size_t k = 0; k < reached; ++k) {
       ++cell.users[k];
       if (k > 0)
@@ -131,10 +132,10 @@ Expected<ResultSet> FunnelAnalysis::finish() {
                                                   "funnel_step_conversion", "funnel_median_time"};
   for (std::size_t m = 0; m < std::size(kMetrics); ++m) {
     const std::string metric(kMetrics[m]);
-    for (std::size_t p = 0; p < periods.size(); ++p) {
-      const std::string label = periods.label(p);
+    for (std::size_t p = 0; p < grid.size(); ++p) {
+      const std::string label = grid.label(p);
       for (std::uint32_t s : segs) {
-        const Cell& cell = cells[static_cast<std::size_t>(s) * periods.size() + p];
+        const Cell& cell = cells[static_cast<std::size_t>(s) * grid.size() + p];
         for (std::size_t k = 0; k < n; ++k) {
           if (m == 3 && k == 0) continue;  // no time to step 1
           Result r;

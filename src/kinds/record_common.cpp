@@ -197,47 +197,6 @@ std::uint32_t Interner::intern(std::string_view id) {
 
 // ---- PeriodGrid -------------------------------------------------------------
 
-std::optional<PeriodGrid> PeriodGrid::make(const TimeContext& time, time::Period period,
-                                           std::optional<time::Day> data_first,
-                                           std::optional<time::Day> data_last) {
-  const std::optional<time::Day> first = time.from ? time.from : data_first;
-  const std::optional<time::Day> last = time.to ? time.to : data_last;
-  if (!first || !last || *first > *last) return std::nullopt;
-  PeriodGrid g;
-  g.period_ = period;
-  g.first_ = *first;
-  g.last_ = *last;
-  if (period == time::Period::all) {
-    g.first_key_ = 0;
-    g.count_ = 1;
-  } else {
-    g.first_key_ = time::period_key(period, *first);
-    g.count_ = static_cast<std::size_t>(time::period_key(period, *last) - g.first_key_) + 1;
-  }
-  return g;
-}
-
-std::size_t PeriodGrid::index_of(time::Day d) const noexcept {
-  if (period_ == time::Period::all) return 0;
-  return static_cast<std::size_t>(time::period_key(period_, d) - first_key_);
-}
-
-std::string PeriodGrid::label(std::size_t i) const {
-  return time::period_label(period_, first_key_ + static_cast<std::int32_t>(i));
-}
-
-time::Day PeriodGrid::first_in_range(std::size_t i) const noexcept {
-  if (period_ == time::Period::all) return first_;
-  return std::max(first_,
-                  time::period_first_day(period_, first_key_ + static_cast<std::int32_t>(i)));
-}
-
-time::Day PeriodGrid::last_in_range(std::size_t i) const noexcept {
-  if (period_ == time::Period::all) return last_;
-  return std::min(last_,
-                  time::period_last_day(period_, first_key_ + static_cast<std::int32_t>(i)));
-}
-
 void put(Group& group, std::string_view id, double value) {
   group.values.insert_or_assign(std::string(id), value);
 }

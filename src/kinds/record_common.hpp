@@ -23,6 +23,7 @@
 #include "kpi/io/reader.hpp"
 #include "kpi/kinds/aggregator.hpp"
 #include "kpi/time.hpp"
+#include "period_grid.hpp"
 
 namespace kpi::kinds {
 
@@ -128,38 +129,6 @@ class Interner {
     }
   };
   std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> map_;
-};
-
-/// The analysis range cut into the periods of `--period`: every period
-/// overlapping [first, last] (inclusive local days), chronological, each with
-/// its in-range days.
-class PeriodGrid {
- public:
-  /// The range is [--from, --to], each missing bound taken from the data
-  /// (`data_first`/`data_last`: first and last local day present in the kind's
-  /// timestamp columns). nullopt when there is no range (no data and no bounds,
-  /// or a range that ends before it starts).
-  static std::optional<PeriodGrid> make(const TimeContext& time, time::Period period,
-                                        std::optional<time::Day> data_first,
-                                        std::optional<time::Day> data_last);
-
-  time::Period period() const noexcept { return period_; }
-  time::Day first_day() const noexcept { return first_; }
-  time::Day last_day() const noexcept { return last_; }
-  std::size_t size() const noexcept { return count_; }
-  bool contains(time::Day d) const noexcept { return d >= first_ && d <= last_; }
-  /// Index of the period holding in-range day `d`. REQUIRES: contains(d).
-  std::size_t index_of(time::Day d) const noexcept;
-  std::string label(std::size_t i) const;
-  /// First/last in-range local day of period i.
-  time::Day first_in_range(std::size_t i) const noexcept;
-  time::Day last_in_range(std::size_t i) const noexcept;
-
- private:
-  time::Period period_ = time::Period::month;
-  time::Day first_ = 0, last_ = 0;
-  std::int32_t first_key_ = 0;
-  std::size_t count_ = 0;
 };
 
 /// Tracks the first and last local day seen (the default range).

@@ -97,7 +97,9 @@ class ResponsesAggregator final : public Aggregator {
           "the period 'all'" +
           std::string(time_.from || time_.to ? " (--from/--to ignored)" : ""));
     } else {
-      grid = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+      auto made = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+      if (!made) return std::move(made).error();
+      grid = *made;
       if (!grid) return kinds::empty_table("responses", std::move(warnings));
       n = grid->size();
     }

@@ -36,14 +36,15 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   ResultSet out;
   if (opt_.horizon < 0) return Error("kpi retention: --horizon must be 0 or more");
   if (Status s = log_.check_by(); !s) return std::move(s).error();
-  const std::optional<Range> range = make_range(log_);
-  if (!range) {
+  auto made = make_grid(log_, opt_.period);
+  if (!made) return std::move(made).error();
+  if (!*made) {
     out.warnings.push_back(log_.events().empty() ? "retention: no events, nothing to report"
                                                  : "retention: the analysis range is empty");
     return out;
   }
-  const Periods periods(opt_.period, *range);
-  const std::size_t np = periods.size();
+  const kinds::PeriodGrid& grid = **made;
+  const std::size_t np = grid.size();
   const auto horizon = static_cast<std::size_t>(opt_.horizon);
   auto code_of = [&](const std::string& name, std::string_view option) -> std::uint32_t {
     if (name.empty()) return kNone;
@@ -78,14 +79,14 @@ Expected<ResultSet> RetentionAnalysis::finish() {
       std::size_t ue = ub;
       while (ue < e && ev[ue].user == ev[ub].user) ++ue;
       const std::size_t next_user = ue;
-      while (ue > ub && ev[ue - 1].ts >= range->end) --ue;  // after the range: ignored
+      while (ue > ub && ev[ue - 1].ts >= grid.end()) --ue;  // after the range: ignored
       std::size_t ib = ub;
-      while (ib < ue && ev[ib].ts < range->begin) ++ib;
+      while (ib < ue && ev[ib].ts < grid.begin()) ++ib;
       if (ib < ue) any_in_range = true;
       returns.clear();
       cohorts.clear();
       for (std::size_t i = ib; i < ue; ++i) {
-        const std::size_t p = periods.index_of(day_of(ev[i].ts));
+        const std::size_t p = grid.index_of(day_of(ev[i].ts));
         if ((any_return || ev[i].event == return_code) && (returns.empty() || returns.back() != p))
           returns.push_back(p);
         if (opt_.cohort == CohortMode::recurring && (any_start || ev[i].event == start_code) &&
@@ -97,7 +98,7 @@ Expected<ResultSet> RetentionAnalysis::finish() {
         // range is history, not a cohort member.
         for (std::size_t i = ub; i < ue; ++i) {
           if (any_start || ev[i].event == start_code) {
-            if (ev[i].ts >= range->begin) cohorts.push_back(periods.index_of(day_of(ev[i].ts)));
+            if (ev[i].ts >= grid.begin()) cohorts.push_back(grid.index_of(day_of(ev[i].ts)));
             break;
           }
         }
@@ -139,7 +140,7 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   for (const auto& t : tables) {
     const Dims dims = segmented ? log_.segment_dims(t.seg) : Dims{};
     for (std::size_t c = 0; c < np; ++c) {
-      const std::string where = scope(periods.label(c), dims);
+      const std::string where = scope(grid.label(c), dims);
       if (c + horizon >= np) {
         const std::size_t first_beyond = np - c;
         const std::string offsets =
@@ -162,7 +163,7 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   });
   for (const auto& metric : metrics) {
     for (std::size_t c = 0; c < np; ++c) {
-      const std::string label = periods.label(c);
+      const std::string label = grid.label(c);
       for (const auto& t : tables) {
         const Dims dims = segmented ? log_.segment_dims(t.seg) : Dims{};
         if (metric == "cohort_size") {

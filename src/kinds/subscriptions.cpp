@@ -226,14 +226,16 @@ class SubscriptionsAggregator final : public Aggregator {
                          " row(s) with status trialing, trial, incomplete or incomplete_expired "
                          "left out (not revenue)");
     }
-    const auto grid = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    auto made = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    if (!made) return std::move(made).error();
+    const std::optional<kinds::PeriodGrid>& grid = *made;
     if (!grid) return kinds::empty_table("subscriptions", std::move(warnings));
     segments_.ensure_default(columns_);
     data_.resize(segments_.size());
 
     const std::size_t n = grid->size();
     std::vector<Micros> bounds(n + 1);
-    bounds[0] = time_.zone.day_start(grid->first_day());
+    bounds[0] = grid->begin();
     for (std::size_t i = 0; i < n; ++i) {
       bounds[i + 1] = time_.zone.day_start(grid->last_in_range(i) + 1);
     }

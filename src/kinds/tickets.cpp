@@ -114,7 +114,9 @@ class TicketsAggregator final : public Aggregator {
   }
 
   Expected<Table> finish() override {
-    const auto grid = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    auto made = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    if (!made) return std::move(made).error();
+    const std::optional<kinds::PeriodGrid>& grid = *made;
     if (!grid) return kinds::empty_table("tickets", {});
     segments_.ensure_default(columns_);
     const std::size_t n = grid->size();

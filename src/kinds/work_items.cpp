@@ -113,7 +113,9 @@ class WorkItemsAggregator final : public Aggregator {
       warnings.push_back("work_items: " + std::to_string(not_completed_) +
                          " item(s) without completed_at are not completed and count nowhere");
     }
-    const auto grid = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    auto made = kinds::PeriodGrid::make(time_, period_, span_.first, span_.last);
+    if (!made) return std::move(made).error();
+    const std::optional<kinds::PeriodGrid>& grid = *made;
     if (!grid) return kinds::empty_table("work_items", std::move(warnings));
     segments_.ensure_default(columns_);
     const std::size_t n = grid->size();

@@ -129,3 +129,20 @@ TEST_CASE("tickets: invalid rows", "[tickets]") {
   Feed g(make_tickets_aggregator({}, utc_context()), {"ticket_id", "created_at", "resolved_at"});
   CHECK(error_mentions(g.add({"x", "2025-03-02", "2025-03-01"}), "column 'resolved_at'"));
 }
+
+TEST_CASE("tickets: at most 20 000 periods, one more is an error naming the span", "[tickets][limits]") {
+  ComputeOptions daily;
+  daily.period = time::Period::day;
+  // 2025-01-01 + 19 999 days = 2079-10-04: exactly 20 000 daily periods.
+  auto fits = Feed(make_tickets_aggregator(daily, utc_context("2025-01-01", "2079-10-04")), kHeader);
+  REQUIRE(fits.add({"t1", "2025-03-01T10:00:00Z", "", "email", "", ""}));
+  CHECK(periods(fits.finish()).size() == 20000);
+
+  auto over = Feed(make_tickets_aggregator(daily, utc_context("2025-01-01", "2079-10-05")), kHeader);
+  REQUIRE(over.add({"t1", "2025-03-01T10:00:00Z", "", "email", "", ""}));
+  const Expected<Table> t = over.try_finish();
+  REQUIRE_FALSE(t);
+  CHECK(t.error().message() ==
+        "--period day over 2025-01-01..2079-10-05 makes 20001 periods; a report has at most 20000: "
+        "choose a longer --period or narrow the range with --from/--to");
+}
