@@ -122,8 +122,12 @@ std::optional<Micros> instant(Fields f, const Zone& zone) noexcept {
   }
   const Micros wall = static_cast<Micros>(day) * kMicrosPerDay + f.hour * kMicrosPerHour +
                       f.minute * kMicrosPerMinute + f.second * kMicrosPerSecond + f.micros;
-  if (f.has_offset) return wall - static_cast<Micros>(f.offset) * kMicrosPerSecond;
-  return zone.to_utc(wall);
+  const Micros utc = f.has_offset ? wall - static_cast<Micros>(f.offset) * kMicrosPerSecond
+                                  : zone.to_utc(wall);
+  // The wall time is in range, but an offset can carry the instant a day past
+  // either end (0000-01-01T00:00+01:00): held to the same range as epochs.
+  if (utc < kMinInstant || utc >= kMaxInstant) return std::nullopt;
+  return utc;
 }
 
 // Optional '-' then digits only: seconds, or milliseconds when |n| ≥ 10^11.

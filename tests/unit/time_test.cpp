@@ -553,3 +553,25 @@ TEST_CASE("period_months", "[time]") {
   CHECK(period_months(Period::quarter) == Approx(3.0));
   CHECK(period_months(Period::year) == Approx(12.0));
 }
+
+TEST_CASE("TimestampParser: an offset cannot carry an instant out of 0000..9999", "[time]") {
+  const TimestampParser p{Zone()};
+  const Micros first = -719'528 * kMicrosPerDay;   // 0000-01-01T00:00:00Z
+  const Micros end = 2'932'897 * kMicrosPerDay;    // 10000-01-01T00:00:00Z
+  CHECK(p.parse("0000-01-01T00:00:00Z") == first);
+  CHECK(p.parse("0000-01-01T01:00:00+01:00") == first);
+  CHECK_FALSE(p.parse("0000-01-01T00:59:59+01:00"));  // 1 s before the range
+  CHECK(p.parse("0000-01-01T00:00:00-01:00") == first + kMicrosPerHour);
+  CHECK(p.parse("9999-12-31T22:59:59-01:00") == end - kS);
+  CHECK_FALSE(p.parse("9999-12-31T23:00:00-01:00"));  // 10000-01-01T00:00:00Z
+  CHECK(p.parse("9999-12-31T23:59:59+01:00") == end - kMicrosPerHour - kS);
+  // A zone's offset counts the same way (Paris was UTC+0:09:21 before 1891).
+  const TimestampParser paris{zone("Europe/Paris")};
+  CHECK_FALSE(paris.parse("0000-01-01T00:00:00"));
+  CHECK(paris.parse("0000-01-01T00:09:21") == first);
+  // And so does a format with %z.
+  auto formatted = TimestampParser::with_format(Zone(), "%Y-%m-%d %H:%M %z");
+  REQUIRE(formatted);
+  CHECK_FALSE(formatted->parse("0000-01-01 00:30 +0100"));
+  CHECK(formatted->parse("0000-01-01 01:00 +0100") == first);
+}
