@@ -191,7 +191,7 @@ Status read_records(const InputOptions& options, std::string& kind, const SinkFa
     // stdin: a reader thread blocked on a terminal or pipe could not be stopped
     // when an error ends the run early.
     std::unique_ptr<io::RecordReader> source =
-        path == "-" ? std::move(*reader) : io::read_ahead(std::move(*reader));
+        path == "-" ? std::move(*reader) : io::read_ahead(std::move(*reader), sink->preparer());
     while (true) {
       auto got = source->next(record);
       if (!got) {

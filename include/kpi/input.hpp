@@ -52,6 +52,9 @@ class RecordSink {
   /// Validates and takes one record; an Error (usually Record::error) rejects it
   /// without side effects.
   virtual Status add(const io::Record& record) = 0;
+  /// Work on records that add() can have done ahead, on the reader's thread;
+  /// nullptr (the default) when there is none. Valid after columns().
+  virtual const io::RecordPreparer* preparer() const noexcept { return nullptr; }
 };
 
 /// The kind of `columns`: --kind if given (checked), else detected as CLI.md says.

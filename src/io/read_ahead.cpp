@@ -20,6 +20,10 @@ namespace {
 constexpr std::size_t kBatchRecords = 4096;
 constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
 constexpr std::size_t kBatches = 4;
+// How far ahead of the consumer to prefetch: enough records to cover a cache
+// miss, few enough that the prefetched lines are still in cache when used.
+constexpr std::size_t kFarAhead = 12;
+constexpr std::size_t kNearAhead = 4;
 
 // Records copied out of the wrapped reader, followed by how the batch ended.
 // The producer copies texts into `bytes` with offsets (the buffer may move while
@@ -32,6 +36,7 @@ struct Batch {
     std::size_t prefix = 0, prefix_size = 0;  // in bytes
     std::size_t first_field = 0, fields = 0;  // in `fields`
     std::string_view raw_text, prefix_text;   // set by seal()
+    Prepared prepared;
   };
   std::string bytes;
   std::vector<Item> items;
@@ -68,6 +73,7 @@ struct Batch {
     item.prefix = keep(r.prefix);
     item.first_field = fields.size();
     item.fields = r.fields.size();
+    item.prepared = r.prepared;
     const std::less<const char*> before;
     for (const Field& f : r.fields) {
       // Most texts are slices of the raw record, already copied: no second copy.
@@ -98,6 +104,7 @@ struct Batch {
     out.line = item.line;
     out.raw = item.raw_text;
     out.prefix = item.prefix_text;
+    out.prepared = item.prepared;
     const auto first = fields.begin() + static_cast<std::ptrdiff_t>(item.first_field);
     out.fields.assign(first, first + static_cast<std::ptrdiff_t>(item.fields));
   }
@@ -105,7 +112,8 @@ struct Batch {
 
 class ReadAheadReader final : public RecordReader {
  public:
-  explicit ReadAheadReader(std::unique_ptr<RecordReader> inner) : inner_(std::move(inner)) {
+  ReadAheadReader(std::unique_ptr<RecordReader> inner, const RecordPreparer* preparer)
+      : inner_(std::move(inner)), preparer_(preparer) {
     name_ = inner_->display_name();
     format_ = inner_->format();
     columns_ = inner_->columns();
@@ -128,6 +136,7 @@ class ReadAheadReader final : public RecordReader {
     if (!thread_.joinable()) thread_ = std::thread([this] { produce(); });
     while (true) {
       if (current_ && current_->next_item < current_->items.size()) {
+        if (preparer_ != nullptr) prefetch(*current_);
         current_->take(name_, out);
         return true;
       }
@@ -143,6 +152,13 @@ class ReadAheadReader final : public RecordReader {
   }
 
  private:
+  // Consumer: prefetch hints for the records kFarAhead and kNearAhead places on.
+  void prefetch(const Batch& batch) const noexcept {
+    const std::size_t far = batch.next_item + kFarAhead, near = batch.next_item + kNearAhead;
+    if (far < batch.items.size()) preparer_->prefetch(batch.items[far].prepared, RecordPreparer::Ahead::far);
+    if (near < batch.items.size()) preparer_->prefetch(batch.items[near].prepared, RecordPreparer::Ahead::near);
+  }
+
   // Consumer: hands back the finished batch (which lets a producer paused at
   // an error go on) and waits for the next one.
   void next_batch() {
@@ -201,6 +217,10 @@ class ReadAheadReader final : public RecordReader {
           batch.end = true;
           return;
         }
+        if (preparer_ != nullptr) {
+          record.prepared = Prepared{};
+          preparer_->prepare(record);
+        }
         batch.add(record);
       }
     } catch (const std::exception& e) {  // e.g. bad_alloc: never let it escape the thread
@@ -210,6 +230,7 @@ class ReadAheadReader final : public RecordReader {
   }
 
   std::unique_ptr<RecordReader> inner_;  // used by the producer only, once started
+  const RecordPreparer* preparer_;       // prepare() on the producer, prefetch() on the consumer
   std::mutex m_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Batch>> free_;  // guarded by m_
@@ -221,8 +242,9 @@ class ReadAheadReader final : public RecordReader {
 
 }  // namespace
 
-std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner) {
-  return std::make_unique<ReadAheadReader>(std::move(inner));
+std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner,
+                                         const RecordPreparer* preparer) {
+  return std::make_unique<ReadAheadReader>(std::move(inner), preparer);
 }
 
 }  // namespace kpi::io

@@ -111,6 +111,7 @@ class EventsAggregator final : public Aggregator {
     return log_.columns(available);
   }
   Status add(const io::Record& record) override { return log_.add(record); }
+  const io::RecordPreparer* preparer() const noexcept override { return &log_; }
   Expected<Table> finish() override;
 
  private:

@@ -160,8 +160,18 @@ std::uint32_t StringPool::find(std::string_view s) const noexcept {
   }
 }
 
-std::uint32_t StringPool::intern(std::string_view s) {
-  const std::uint32_t tag = tag_of(s);
+std::uint32_t StringPool::tag(std::string_view s) noexcept { return tag_of(s); }
+
+void StringPool::prefetch(std::uint32_t tag) const noexcept {
+  __builtin_prefetch(&table_[home(tag, table_.size() - 1)]);
+}
+
+std::uint32_t StringPool::guess(std::uint32_t tag) const noexcept {
+  const Slot& slot = table_[home(tag, table_.size() - 1)];
+  return slot.id1 != 0 && slot.tag == tag ? slot.id1 - 1 : kNone;
+}
+
+std::uint32_t StringPool::intern(std::string_view s, std::uint32_t tag) {
   const std::uint64_t head = head_of(s);
   const std::size_t mask = table_.size() - 1;
   std::size_t i = home(tag, mask);
@@ -269,18 +279,72 @@ Status EventLog::reject(const io::Record& r) const {
   return Error("events: row rejected without a reason (please report this)");
 }
 
-Status EventLog::add(const io::Record& r) {
-  // Fast checks, each field read once; on any failure reject() names the first
-  // problem. A rejected row leaves no trace.
+// Fast checks, each field read once; when one fails, reject() names the first
+// problem. Touches no mutable state: may run on a reader thread.
+EventLog::Decoded EventLog::decode(const io::Record& r) const noexcept {
+  Decoded d;
   const std::string_view user = text(r, s_user_), stamp = text(r, s_ts_), name = text(r, s_event_);
   const std::string_view v = text(r, s_value_);
   bool ok = !user.empty() && !stamp.empty() && !name.empty();
   for (const io::Field& f : r.fields) ok = ok && (!f.present || f.scalar);  // the bound slots
-  std::optional<time::Micros> ts;
-  if (ok) ts = time_.parser.parse(stamp);
-  std::optional<double> value;
-  if (ts && !v.empty()) value = parse_finite(v);
-  if (!ts || (!v.empty() && !value)) return reject(r);
+  if (!ok) return d;
+  const std::optional<time::Micros> ts = time_.parser.parse(stamp);
+  if (!ts) return d;
+  d.ts = *ts;
+  if (!v.empty()) {
+    const std::optional<double> value = parse_finite(v);
+    if (!value) return d;
+    d.value = *value;
+    d.has_value = true;
+  }
+  d.user_tag = StringPool::tag(user);
+  d.event_tag = StringPool::tag(name);
+  const std::string_view feat = text(r, s_feature_);
+  if (!feat.empty()) d.feature_tag = StringPool::tag(feat);
+  d.ok = true;
+  return d;
+}
+
+io::Prepared EventLog::pack(const Decoded& d) noexcept {
+  io::Prepared p;
+  p.valid = true;
+  p.words[0] = static_cast<std::uint64_t>(d.ts);
+  p.words[1] = d.user_tag | (std::uint64_t{d.event_tag} << 32);
+  p.words[2] = d.feature_tag | (std::uint64_t{d.ok} << 32) | (std::uint64_t{d.has_value} << 33);
+  return p;
+}
+
+EventLog::Decoded EventLog::unpack(const io::Prepared& p) noexcept {
+  Decoded d;
+  d.ts = static_cast<time::Micros>(p.words[0]);
+  d.user_tag = static_cast<std::uint32_t>(p.words[1]);
+  d.event_tag = static_cast<std::uint32_t>(p.words[1] >> 32);
+  d.feature_tag = static_cast<std::uint32_t>(p.words[2]);
+  d.ok = ((p.words[2] >> 32) & 1) != 0;
+  d.has_value = ((p.words[2] >> 33) & 1) != 0;
+  return d;
+}
+
+void EventLog::prepare(io::Record& r) const noexcept { r.prepared = pack(decode(r)); }
+
+// Far ahead: the user's slot in the pool. Near: by then that slot is cached,
+// and names the user whose latest session id add() will compare.
+void EventLog::prefetch(const io::Prepared& p, Ahead ahead) const noexcept {
+  if (!p.valid) return;
+  const auto user_tag = static_cast<std::uint32_t>(p.words[1]);
+  if (ahead == Ahead::far) {
+    users_.prefetch(user_tag);
+  } else if (s_session_ != kNoSlot) {
+    if (const std::uint32_t user = users_.guess(user_tag); user != kNone) sessions_.prefetch(user);
+  }
+}
+
+Status EventLog::add(const io::Record& r) {
+  // A reader thread may have decoded the row already (prepare); a rejected row
+  // leaves no trace.
+  Decoded d = r.prepared.valid ? unpack(r.prepared) : decode(r);
+  if (!d.ok) return reject(r);
+  if (d.has_value && r.prepared.valid) d.value = *parse_finite(text(r, s_value_));  // decode() parsed it
   if (events_.size() >= kMaxEvents)
     return Error("events: more than " + std::to_string(kMaxEvents) + " events in one run");
 
@@ -292,25 +356,25 @@ Status EventLog::add(const io::Record& r) {
   }
 
   Event e{};
-  e.ts = *ts;
-  e.user = users_.intern(user);
-  e.event = names_.intern(name);
+  e.ts = d.ts;
+  e.user = users_.intern(text(r, s_user_), d.user_tag);
+  e.event = names_.intern(text(r, s_event_), d.event_tag);
   const std::string_view sid = text(r, s_session_);
   e.session = sid.empty() ? kNone : sessions_.add(e.user, sid);
   const std::string_view feat = text(r, s_feature_);
-  e.feature = feat.empty() ? kNone : features_.intern(feat);
+  e.feature = feat.empty() ? kNone : features_.intern(feat, d.feature_tag);
   if (s_by_.empty()) {
     if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
   } else {
     segs_of_.push_back(segs_.intern(seg_key_));
   }
-  if (value) {
+  if (d.has_value) {
     value_rows_.push_back(static_cast<std::uint32_t>(events_.size()));
-    values_.push_back(*value);
+    values_.push_back(d.value);
   }
   events_.push_back(e);
-  if (!min_ts_ || *ts < *min_ts_) min_ts_ = *ts;
-  if (!max_ts_ || *ts > *max_ts_) max_ts_ = *ts;
+  if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
+  if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
   return Status::ok();
 }
 

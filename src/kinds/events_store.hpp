@@ -107,7 +107,16 @@ class StringArena {
 class StringPool {
  public:
   StringPool();
-  std::uint32_t intern(std::string_view s);
+  std::uint32_t intern(std::string_view s) { return intern(s, tag(s)); }
+  /// As above with `s`'s tag already computed (e.g. on another thread).
+  std::uint32_t intern(std::string_view s, std::uint32_t tag);
+  /// Hash bits and length of `s`, which decide its slot.
+  static std::uint32_t tag(std::string_view s) noexcept;
+  /// A hint that a string with this tag comes soon: fetches its first slot.
+  void prefetch(std::uint32_t tag) const noexcept;
+  /// The id in the first slot for this tag if the tag matches (a guess: it is
+  /// not compared with the string), else kNone. For prefetching only.
+  std::uint32_t guess(std::uint32_t tag) const noexcept;
   /// The id of `s`, or kNone.
   std::uint32_t find(std::string_view s) const noexcept;
   std::string_view str(std::uint32_t id) const noexcept { return strs_[id]; }
@@ -137,6 +146,10 @@ class StringPool {
 class SessionIds {
  public:
   std::uint32_t add(std::uint32_t user, std::string_view sid);
+  /// A hint that `user`'s session id is looked at soon.
+  void prefetch(std::uint32_t user) const noexcept {
+    if (user < last_.size()) __builtin_prefetch(&last_[user]);
+  }
   std::string_view str(std::uint32_t code) const noexcept { return strs_[code]; }
   /// Whether two codes stand for the same id: a compact hash per code settles
   /// most comparisons without touching the ids' text.
@@ -182,13 +195,17 @@ struct LogColumns {
   std::vector<std::string> by;
 };
 
-/// The record sink part: validates and stores events.
-class EventLog {
+/// The record sink part: validates and stores events. Parsing the timestamp
+/// and value and hashing the ids need no state, so a reader thread does them
+/// ahead (the RecordPreparer part); add() interns and stores.
+class EventLog final : public io::RecordPreparer {
  public:
   EventLog(LogColumns columns, const TimeContext& time);
 
   std::vector<std::string> columns(const std::vector<std::string>& available);
   Status add(const io::Record& record);
+  void prepare(io::Record& record) const noexcept override;
+  void prefetch(const io::Prepared& prepared, Ahead ahead) const noexcept override;
 
   PodBuffer<Event>& events() noexcept { return events_; }
   const PodBuffer<Event>& events() const noexcept { return events_; }
@@ -215,6 +232,16 @@ class EventLog {
   const TimeContext& time() const noexcept { return time_; }
 
  private:
+  // What the fast checks of a row found; `ok` is false when reject() must name a problem.
+  struct Decoded {
+    time::Micros ts = 0;
+    double value = 0;  ///< not packed: values are rare, add() parses them again
+    std::uint32_t user_tag = 0, event_tag = 0, feature_tag = 0;
+    bool ok = false, has_value = false;
+  };
+  Decoded decode(const io::Record& record) const noexcept;
+  static io::Prepared pack(const Decoded& d) noexcept;
+  static Decoded unpack(const io::Prepared& p) noexcept;
   Status reject(const io::Record& record) const;
 
   LogColumns cols_;
@@ -311,6 +338,7 @@ class LoggedAnalysis : public EventsAnalysis {
     return log_.columns(available);
   }
   Status add(const io::Record& record) override { return log_.add(record); }
+  const io::RecordPreparer* preparer() const noexcept override { return &log_; }
 
  protected:
   Options opt_;

@@ -49,6 +49,14 @@ struct Field {
   std::uint32_t offset = 0;   ///< byte offset of the value within Record::raw
 };
 
+/// Room for what a RecordPreparer works out about a record ahead of its
+/// consumer (parsed timestamps, hashes of ids); its meaning is the preparer's.
+/// Small: it crosses from the reader's core to the consumer's with every record.
+struct Prepared {
+  bool valid = false;            ///< set by RecordPreparer::prepare
+  std::uint64_t words[3] = {};
+};
+
 /// A record as read. Views stay valid until the next call to RecordReader::next.
 struct Record {
   std::string_view file;       ///< display name of the input
@@ -56,11 +64,29 @@ struct Record {
   std::string_view raw;        ///< the record's text (may span lines for quoted CSV)
   std::string_view prefix;     ///< text before `raw` on its first line (JSON array elements)
   std::vector<Field> fields;   ///< one per bound name, in bind order
+  Prepared prepared;           ///< filled ahead by a RecordPreparer, if any
 
   /// Location of field `slot` (line/column adjusted when `raw` spans lines).
   Location where(std::size_t slot) const;
   /// "column 'NAME': expected EXPECTED, got "TEXT"" located at field `slot`.
   Error error(std::size_t slot, std::string_view name, std::string_view expected) const;
+};
+
+/// The part of a consumer's per-record work that needs none of its state
+/// (parsing a timestamp, hashing an id). A reader running ahead on another
+/// thread calls prepare() there, so two cores share the work, and prefetch()
+/// on the consumer's thread a few records before the consumer reaches them.
+/// REQUIRES: both are safe to call concurrently with the consumer.
+class RecordPreparer {
+ public:
+  virtual ~RecordPreparer() = default;
+  /// Fills record.prepared (record.prepared.valid = true when it did).
+  virtual void prepare(Record& record) const noexcept = 0;
+  /// How far ahead a prefetch() is: `far` comes first, then `near` for the
+  /// same record, so a second lookup can use what the first one fetched.
+  enum class Ahead { far, near };
+  /// A hint: the record with `prepared` comes soon; fetch what it will touch.
+  virtual void prefetch(const Prepared& prepared, Ahead ahead) const noexcept = 0;
 };
 
 class RecordReader {
