@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "readers.hpp"
 
@@ -419,6 +420,7 @@ class JsonReader final : public RecordReader {
   void bind(const std::vector<std::string>& names) override {
     bound_.clear();
     slot_of_.clear();
+    shape_.clear();
     for (const auto& name : names) {
       bound_.push_back({std::string(source_of(options_, name)), default_of(options_, name)});
     }
@@ -442,14 +444,14 @@ class JsonReader final : public RecordReader {
     out.prefix = record_prefix_;
     out.fields.resize(bound_.size());
     for (Field& f : out.fields) f = Field{};
-    // One hash lookup per key: the record's size, not columns × keys, bounds the work.
+    // One lookup per key: the record's size, not columns × keys, bounds the work.
     constexpr std::size_t kNone = Binding::kNone;
     std::size_t dup_slot = kNone;
     const JsonField* dup = nullptr;
-    for (const JsonField& jf : fields_) {
-      const auto it = slot_of_.find(jf.path);
-      if (it == slot_of_.end()) continue;
-      const std::size_t first = it->second;
+    for (std::size_t k = 0; k < fields_.size(); ++k) {
+      const JsonField& jf = fields_[k];
+      const std::size_t first = slot_of(k, jf.path);
+      if (first == kNone) continue;
       if (out.fields[first].present) {
         // A second value for the same column: taking either would silently drop
         // the other. Reported for the first such column in bind order, at its
@@ -492,6 +494,23 @@ class JsonReader final : public RecordReader {
     const std::string* fallback = nullptr;
     std::size_t next_same = kNone;  // the next slot bound to the same path
   };
+
+  // The first slot bound to `path`, the k-th key of the record (kNone if none).
+  // Records mostly repeat the previous one's keys in the same order, so the answer
+  // for the previous record's k-th key is tried first: one string compare instead
+  // of hashing the key.
+  std::size_t slot_of(std::size_t k, const std::string& path) {
+    if (k < shape_.size() && shape_[k].first == path) [[likely]] return shape_[k].second;
+    const auto it = slot_of_.find(path);
+    const std::size_t slot = it == slot_of_.end() ? Binding::kNone : it->second;
+    if (k < shape_.size()) {
+      shape_[k].first = path;
+      shape_[k].second = slot;
+    } else {  // k == shape_.size(): keys are looked up in order
+      shape_.emplace_back(path, slot);
+    }
+    return slot;
+  }
 
   // Skips whitespace, counting lines, refilling as needed.
   Status skip_space() {
@@ -638,6 +657,7 @@ class JsonReader final : public RecordReader {
   ReaderOptions options_;
   std::vector<Binding> bound_;
   std::unordered_map<std::string, std::size_t> slot_of_;  // path → its first bound slot
+  std::vector<std::pair<std::string, std::size_t>> shape_;  // k-th key → slot_of_, last seen
   std::vector<JsonField> fields_;
   std::string scratch_;
   std::string_view record_raw_;

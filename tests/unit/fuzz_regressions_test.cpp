@@ -188,6 +188,20 @@ TEST_CASE("JSON: bound columns find their keys as before the hashed lookup",
   CHECK(unbound.errors.empty());
   CHECK(unbound.rows.size() == 2);
 
+  // Keys in another order, missing or added from one record to the next (the
+  // previous record's order is tried first).
+  const auto shapes = read_all(
+      "{\"a\":1,\"b\":2}\n{\"b\":3,\"a\":4}\n{\"a\":5}\n{\"c\":0,\"a\":6,\"b\":7}\n{\"a\":8,\"a\":9}\n",
+      options);
+  REQUIRE(shapes.rows.size() == 4);
+  CHECK(shapes.rows[0] == std::vector<std::string>{"1", "2"});
+  CHECK(shapes.rows[1] == std::vector<std::string>{"4", "3"});
+  CHECK(shapes.rows[2] == std::vector<std::string>{"5", ""});
+  CHECK(shapes.rows[3] == std::vector<std::string>{"6", "7"});
+  REQUIRE(shapes.errors.size() == 1);
+  CHECK(shapes.errors[0] == "duplicate key 'a' in a JSON object");
+  CHECK(shapes.places[0] == "5:12: {\"a\":8,\"a\":9}");
+
   // A nested path bound through --map, present only in a later record; two
   // canonical names mapped to the same key both read it; --default fills blanks.
   options.map = {{"user", "props.id"}, {"who", "props.id"}};
