@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "readers.hpp"
 
@@ -21,12 +22,15 @@ struct Span {
   bool escaped = false;      // text lives in scratch_
 };
 
-enum class Parse { record, need_more, blank_line, error };
+// `field`: internal to parse(), one field (or the start of a record) read, the record goes on.
+enum class Parse { record, need_more, blank_line, error, field };
 
 // The end of an unquoted field starting at i: the first delimiter, '\n' or '\r'
 // (s.size() if none), tested 8 bytes per step: a byte-by-byte loop with three
-// compares was most of the time spent splitting lines.
-std::size_t unquoted_end(std::string_view s, std::size_t i, char delimiter) noexcept {
+// compares was most of the time spent splitting lines. Always inlined: it has two
+// callers (a new record and a resumed one), and a call per field costs ~5%.
+[[gnu::always_inline]] inline std::size_t unquoted_end(std::string_view s, std::size_t i,
+                                                       char delimiter) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   // Nonzero when some byte of v is zero (may flag bytes after the first zero).
   const auto has_zero = [&](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
@@ -158,14 +162,9 @@ class DelimitedReader final : public RecordReader {
   // Reads the next non-blank record into spans_/record_raw_. False at the end.
   Expected<bool> read_record() {
     while (true) {
-      const std::string_view window = source_.window();
       std::size_t consumed = 0;
-      const Parse p = parse(window, source_.eof(), consumed);
-      if (p == Parse::need_more) {
-        auto more = source_.fill();
-        if (!more) return std::move(more).error();
-        continue;  // at EOF parse() now sees eof() and finishes the record
-      }
+      Parse p = parse(source_.window(), source_.eof(), consumed);
+      if (p == Parse::need_more) [[unlikely]] p = parse_rest(consumed);
       if (p == Parse::error) return pending_error_;
       if (p == Parse::blank_line) {
         if (consumed == 0) return false;  // end of input
@@ -193,6 +192,50 @@ class DelimitedReader final : public RecordReader {
   // Parses one record at the start of `s`. On success record_raw_ views it (without
   // its line ending), spans_ hold its fields and `consumed` covers the line ending.
   Parse parse(std::string_view s, bool eof, std::size_t& consumed) {
+    if (const Parse p = start(s, eof, consumed); p != Parse::field) return p;
+    return fields(s, eof, 0, consumed);
+  }
+
+  // A record that runs past the bytes read so far (the cold path): reads more and
+  // goes on where parse() stopped, which resume_ keeps, until the record is
+  // complete. ByteSource::fill keeps the record at the window's start, so offsets
+  // stay valid. Parsing again from the record's start after each read made a
+  // record grown from a pipe (64 KiB per read) cost its size squared.
+  [[gnu::noinline]] Parse parse_rest(std::size_t& consumed) {
+    while (true) {
+      auto more = source_.fill();
+      if (!more) {
+        resume_ = Resume{};
+        pending_error_ = std::move(more).error();
+        return Parse::error;
+      }
+      // At EOF the scan now sees eof() and finishes the record.
+      const Parse p = resume(source_.window(), source_.eof(), consumed);
+      if (p != Parse::need_more) return p;
+    }
+  }
+
+  Parse resume(std::string_view s, bool eof, std::size_t& consumed) {
+    const Resume r = std::exchange(resume_, Resume{});
+    std::size_t i = 0;
+    Parse p = Parse::field;
+    switch (r.at) {
+      case Resume::At::none:  // stopped before the record's first byte
+        if (p = start(s, eof, consumed); p != Parse::field) return p;
+        return fields(s, eof, 0, consumed);
+      case Resume::At::field_start: return fields(s, eof, r.field, consumed);
+      case Resume::At::quoted: p = quoted_field(s, eof, r.field, r.scan, r.escaped, i); break;
+      case Resume::At::unquoted: p = unquoted_field(s, eof, r.field, r.scan, i); break;
+      case Resume::At::line_end: return record_end(s, eof, r.field, consumed);
+    }
+    if (p != Parse::field) return p;
+    if (i < s.size() && s[i] == delimiter_) return fields(s, eof, i + 1, consumed);
+    return record_end(s, eof, i, consumed);
+  }
+
+  // A new record: blank lines and the end of the input. Parse::field when `s`
+  // starts a record.
+  [[gnu::always_inline]] inline Parse start(std::string_view s, bool eof, std::size_t& consumed) {
     spans_.clear();
     scratch_.clear();
     lines_in_record_ = 1;
@@ -206,72 +249,33 @@ class DelimitedReader final : public RecordReader {
       consumed = (s[0] == '\r' && n > 1 && s[1] == '\n') ? 2 : 1;
       return Parse::blank_line;
     }
-    std::size_t i = 0;
+    return Parse::field;
+  }
+
+  // The record's fields from the one at s[i] on, then its end.
+  [[gnu::always_inline]] inline Parse fields(std::string_view s, bool eof, std::size_t i,
+                                             std::size_t& consumed) {
+    const std::size_t n = s.size();
     while (true) {
-      Span span;
-      span.at = static_cast<std::uint32_t>(i);
-      if (i < n && s[i] == '"') {
-        const std::size_t open = i;
-        ++i;
-        const std::size_t content = i;
-        bool escaped = false;
-        std::size_t close;
-        while (true) {
-          const void* q = std::memchr(s.data() + i, '"', n - i);
-          if (q == nullptr) {
-            if (!eof) return Parse::need_more;
-            pending_error_ = Error(locate(name_, line_, s.substr(0, n), open),
-                                   "unterminated quoted field: the quote opened here is never closed");
-            return Parse::error;
-          }
-          const std::size_t j = static_cast<std::size_t>(static_cast<const char*>(q) - s.data());
-          if (j + 1 == n && !eof) return Parse::need_more;
-          if (j + 1 < n && s[j + 1] == '"') {
-            escaped = true;
-            i = j + 2;
-            continue;
-          }
-          close = j;
-          i = j + 1;
-          break;
-        }
-        for (std::size_t k = content; k < close; ++k) {
-          if (s[k] == '\n' || (s[k] == '\r' && (k + 1 >= close || s[k + 1] != '\n'))) ++lines_in_record_;
-        }
-        if (escaped) {
-          span.escaped = true;
-          span.begin = static_cast<std::uint32_t>(scratch_.size());
-          for (std::size_t k = content; k < close; ++k) {
-            scratch_ += s[k];
-            if (s[k] == '"') ++k;  // "" → "
-          }
-          span.size = static_cast<std::uint32_t>(scratch_.size() - span.begin);
-        } else {
-          span.begin = static_cast<std::uint32_t>(content);
-          span.size = static_cast<std::uint32_t>(close - content);
-        }
-        if (i < n && s[i] != delimiter_ && s[i] != '\n' && s[i] != '\r') {
-          pending_error_ = Error(locate(name_, line_, s.substr(0, n), i),
-                                 std::string("expected a delimiter or the end of the line after a "
-                                             "closing quote, got '") + s[i] + "'");
-          return Parse::error;
-        }
-      } else {
-        i = unquoted_end(s, i, delimiter_);
-        if (i == n && !eof) return Parse::need_more;
-        span.begin = span.at;
-        span.size = static_cast<std::uint32_t>(i - span.at);
-      }
-      spans_.push_back(span);
+      const Parse p = i < n && s[i] == '"' ? quoted_field(s, eof, i, i + 1, false, i)
+                                           : unquoted_field(s, eof, i, i, i);
+      if (p != Parse::field) [[unlikely]] return p;
       if (i < n && s[i] == delimiter_) {
         ++i;
         continue;
       }
       break;
     }
+    return record_end(s, eof, i, consumed);
+  }
+
+  // The record ends at s[i] (a line ending or the end of the input).
+  [[gnu::always_inline]] inline Parse record_end(std::string_view s, bool eof, std::size_t i,
+                                                 std::size_t& consumed) {
+    const std::size_t n = s.size();
     record_raw_ = s.substr(0, i);
     if (i < n && s[i] == '\r') {
-      if (i + 1 == n && !eof) return Parse::need_more;
+      if (i + 1 == n && !eof) return stop(Resume::At::line_end, i, i, false);
       consumed = (i + 1 < n && s[i + 1] == '\n') ? i + 2 : i + 1;
     } else if (i < n) {
       consumed = i + 1;
@@ -283,6 +287,94 @@ class DelimitedReader final : public RecordReader {
       return Parse::error;
     }
     return Parse::record;
+  }
+
+  // Where parse() stopped inside a record: the field (or line ending) it was in.
+  struct Resume {
+    enum class At : std::uint8_t { none, field_start, quoted, unquoted, line_end };
+    At at = At::none;
+    std::size_t field = 0;  // the field's first byte (its opening quote), or the line ending
+    std::size_t scan = 0;   // where its scan goes on
+    bool escaped = false;   // quoted: a doubled quote was seen before `scan`
+  };
+
+  Parse stop(Resume::At at, std::size_t field, std::size_t scan, bool escaped) noexcept {
+    resume_ = Resume{at, field, scan, escaped};
+    return Parse::need_more;
+  }
+
+  // The quoted field whose opening quote is s[open], its closing quote searched from
+  // `from` (`escaped`: a doubled quote came before). Parse::field with the span
+  // added and `i` after the closing quote.
+  [[gnu::always_inline]] inline Parse quoted_field(std::string_view s, bool eof, std::size_t open,
+                                                   std::size_t from, bool escaped, std::size_t& i) {
+    const std::size_t n = s.size();
+    Span span;
+    span.at = static_cast<std::uint32_t>(open);
+    const std::size_t content = open + 1;
+    i = from;
+    std::size_t close;
+    while (true) {
+      const void* q = std::memchr(s.data() + i, '"', n - i);
+      if (q == nullptr) {
+        if (!eof) return stop(Resume::At::quoted, open, n, escaped);
+        pending_error_ = Error(locate(name_, line_, s.substr(0, n), open),
+                               "unterminated quoted field: the quote opened here is never closed");
+        return Parse::error;
+      }
+      const std::size_t j = static_cast<std::size_t>(static_cast<const char*>(q) - s.data());
+      if (j + 1 == n && !eof) return stop(Resume::At::quoted, open, j, escaped);
+      if (j + 1 < n && s[j + 1] == '"') {
+        escaped = true;
+        i = j + 2;
+        continue;
+      }
+      close = j;
+      i = j + 1;
+      break;
+    }
+    for (std::size_t k = content; k < close; ++k) {
+      if (s[k] == '\n' || (s[k] == '\r' && (k + 1 >= close || s[k + 1] != '\n'))) ++lines_in_record_;
+    }
+    if (escaped) {
+      span.escaped = true;
+      span.begin = static_cast<std::uint32_t>(scratch_.size());
+      for (std::size_t k = content; k < close; ++k) {
+        scratch_ += s[k];
+        if (s[k] == '"') ++k;  // "" → "
+      }
+      span.size = static_cast<std::uint32_t>(scratch_.size() - span.begin);
+    } else {
+      span.begin = static_cast<std::uint32_t>(content);
+      span.size = static_cast<std::uint32_t>(close - content);
+    }
+    if (i < n && s[i] != delimiter_ && s[i] != '\n' && s[i] != '\r') {
+      pending_error_ = Error(locate(name_, line_, s.substr(0, n), i),
+                             std::string("expected a delimiter or the end of the line after a "
+                                         "closing quote, got '") + s[i] + "'");
+      return Parse::error;
+    }
+    spans_.push_back(span);
+    return Parse::field;
+  }
+
+  // The unquoted field starting at s[at], known to hold no delimiter or line break
+  // before `from`. Parse::field with the span added and `i` at its end.
+  [[gnu::always_inline]] inline Parse unquoted_field(std::string_view s, bool eof, std::size_t at,
+                                                     std::size_t from, std::size_t& i) {
+    const std::size_t n = s.size();
+    i = unquoted_end(s, from, delimiter_);
+    if (i == n && !eof) {
+      // Nothing of the field read yet: it may still turn out to be quoted.
+      return at == n ? stop(Resume::At::field_start, at, at, false)
+                     : stop(Resume::At::unquoted, at, n, false);
+    }
+    Span span;
+    span.at = static_cast<std::uint32_t>(at);
+    span.begin = span.at;
+    span.size = static_cast<std::uint32_t>(i - at);
+    spans_.push_back(span);
+    return Parse::field;
   }
 
   ByteSource source_;
@@ -297,6 +389,7 @@ class DelimitedReader final : public RecordReader {
   std::size_t record_line_ = 0;
   std::size_t line_ = 1;
   std::size_t lines_in_record_ = 1;
+  Resume resume_;
   Error pending_error_;
 };
 
