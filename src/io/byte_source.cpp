@@ -97,4 +97,17 @@ Expected<bool> ByteSource::fill() {
   }
 }
 
+Expected<bool> ByteSource::fill_to(std::size_t bytes) {
+  auto more = fill();
+  if (!more || !*more) return more;
+  // Stop before the next fill() would grow the buffer: a file fills it in one read,
+  // and a pipe then needs no more memory than a file.
+  while (end_ - pos_ < bytes && end_ + kChunkBytes / 2 <= capacity_) {
+    more = fill();
+    if (!more) return more;
+    if (!*more) break;
+  }
+  return true;
+}
+
 }  // namespace kpi::io

@@ -4,6 +4,10 @@
 // bytes read so far they call `fill()`, which keeps the unconsumed tail, reads
 // more, and grows the buffer only when one record is larger than it. Memory is
 // therefore bounded by the chunk size plus the longest record, never the file.
+// A reader that would parse a record again from its start after each fill()
+// keeps its scan position instead (csv_reader) or asks for a doubled window
+// (fill_to, json_reader): a pipe returns at most 64 KiB per read, so restarting
+// after every read made a long record cost its size squared.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +43,13 @@ class ByteSource {
   /// fills it). False at end of input, or an Error for a read failure / a record
   /// beyond kMaxRecordBytes. Invalidates views into the window.
   Expected<bool> fill();
+  /// fill(), repeated until the window holds at least `bytes`, the next fill()
+  /// would grow the buffer (one read of a file gets that far), or the input ends.
+  /// For a parser that restarts a record from its start when it runs out of
+  /// bytes: asking for twice the window keeps its total work linear in the
+  /// record's size, however few bytes each read returns (a pipe's capacity,
+  /// 64 KiB by default, at most), with no more memory than reading a file.
+  Expected<bool> fill_to(std::size_t bytes);
 
  private:
   std::string name_;
