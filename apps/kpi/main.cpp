@@ -1,11 +1,14 @@
 // kpi — fast, exact KPIs from the data you already export. See README.md.
 #include <csignal>
+#include <exception>
 #include <iostream>
 
 #include "commands.hpp"
 #include "common.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe becomes EPIPE, handled quietly
   kpi::cli::install_interrupt_cleanup();
@@ -22,6 +25,22 @@ int main(int argc, char** argv) {
   if (int status = kpi::cli::parse(app, argc, argv); status >= 0) return status;
   for (const auto& command : commands) {
     if (command.app->parsed()) return command.run();
+  }
+  return kpi::cli::kExitError;
+}
+
+}  // namespace
+
+// Errors are values inside kpi; what can still throw is the allocator (an input
+// too big for memory) and the libraries under the CLI. Either way the run ends
+// as a reported error with kpi's exit status, not std::terminate and an abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "kpi: error: " << e.what() << '\n';
+  } catch (...) {
+    std::cerr << "kpi: error: unknown exception\n";
   }
   return kpi::cli::kExitError;
 }
