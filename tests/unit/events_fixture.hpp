@@ -22,7 +22,7 @@ namespace kpi::test {
 
 class AnalysisFeed {
  public:
-  AnalysisFeed(std::unique_ptr<EventsAnalysis> analysis, std::vector<std::string> header)
+  AnalysisFeed(std::unique_ptr<EventsAnalysis> analysis, const std::vector<std::string>& header)
       : a_(std::move(analysis)), rows_(header, a_->columns(header)) {}
 
   Status add(std::initializer_list<std::string_view> values) { return a_->add(rows_.build(values)); }

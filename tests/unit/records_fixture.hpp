@@ -76,7 +76,7 @@ class RowBuilder {
 
 class Feed {
  public:
-  Feed(std::unique_ptr<Aggregator> aggregator, std::vector<std::string> header)
+  Feed(std::unique_ptr<Aggregator> aggregator, const std::vector<std::string>& header)
       : agg_(std::move(aggregator)), rows_(header, agg_->columns(header)) {}
 
   /// One row, values in header order.

@@ -13,8 +13,8 @@ const std::vector<std::string> kHeader = {"customer_id", "start", "end", "amount
 
 Feed subs(std::optional<std::string_view> from = std::nullopt,
           std::optional<std::string_view> to = std::nullopt,
-          std::vector<std::string> header = kHeader, ComputeOptions options = {}) {
-  return Feed(make_subscriptions_aggregator(options, utc_context(from, to)), std::move(header));
+          const std::vector<std::string>& header = kHeader, const ComputeOptions& options = {}) {
+  return Feed(make_subscriptions_aggregator(options, utc_context(from, to)), header);
 }
 
 // mrr_start + new + reactivation + expansion − contraction − churned = mrr, and

@@ -10,7 +10,7 @@ namespace {
 const std::vector<std::string> kHeader = {"ticket_id", "created_at", "first_response_at",
                                           "channel", "escalated", "satisfaction"};
 
-Feed tickets(ComputeOptions options = {}) {
+Feed tickets(const ComputeOptions& options = {}) {
   return Feed(make_tickets_aggregator(options, utc_context()), kHeader);
 }
 
