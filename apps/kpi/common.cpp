@@ -89,6 +89,7 @@ std::vector<SubcommandFactory> registered_subcommands() {
   std::stable_sort(commands.begin(), commands.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<SubcommandFactory> out;
+  out.reserve(commands.size());
   for (const auto& c : commands) out.push_back(c.second);
   return out;
 }

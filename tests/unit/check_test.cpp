@@ -61,6 +61,7 @@ ResultSet monthly() {
 
 Report run(const std::vector<std::string>& rules, const ResultSet& rs, bool strict = false) {
   std::vector<Rule> parsed;
+  parsed.reserve(rules.size());
   for (const auto& r : rules) parsed.push_back(rule(r));
   return evaluate_rules(parsed, rs, Options{strict});
 }
