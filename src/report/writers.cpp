@@ -395,22 +395,22 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-void write(std::ostream& out, const ResultSet& rs, Format format) {
-  const bool explained = std::any_of(rs.results.begin(), rs.results.end(),
+void write(std::ostream& out, const ResultSet& results, Format format) {
+  const bool explained = std::any_of(results.results.begin(), results.results.end(),
                                      [](const Result& r) { return !r.inputs.empty(); });
   if (explained && (format == Format::table || format == Format::markdown)) {
-    write_explained(out, rs, format == Format::markdown);
+    write_explained(out, results, format == Format::markdown);
     return;
   }
   switch (format) {
-    case Format::table: write_table(out, rs); break;
-    case Format::json: write_json(out, rs); break;
-    case Format::csv: write_delimited(out, rs, ','); break;
-    case Format::tsv: write_delimited(out, rs, '\t'); break;
+    case Format::table: write_table(out, results); break;
+    case Format::json: write_json(out, results); break;
+    case Format::csv: write_delimited(out, results, ','); break;
+    case Format::tsv: write_delimited(out, results, '\t'); break;
     case Format::ndjson:
-      for (const auto& r : rs.results) out << json_result(r) << '\n';
+      for (const auto& r : results.results) out << json_result(r) << '\n';
       break;
-    case Format::markdown: write_markdown(out, rs); break;
+    case Format::markdown: write_markdown(out, results); break;
   }
 }
 
