@@ -257,7 +257,7 @@ TEST_CASE("catalog: every entry is documented", "[catalog]") {
     CHECK(m.example.find('\n') == std::string_view::npos);
     // produced_by names known record kinds
     bool names_kind = false;
-    for (std::string_view k : kinds) names_kind = names_kind || m.produced_by.find(k) != m.produced_by.npos;
+    for (std::string_view k : kinds) names_kind = names_kind || m.produced_by.find(k) != std::string_view::npos;
     CHECK(names_kind);
     // a formula with a division can be undefined, and says when
     if (m.is_formula() && m.formula.find('/') != std::string_view::npos)
