@@ -12,6 +12,9 @@ namespace kpi::io {
 namespace {
 
 constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+// What open() reads at least (unless the first line ends sooner): the BOM and
+// format sniff look at the start of the input.
+constexpr std::size_t kSniffBytes = std::size_t{64} << 10;
 
 }  // namespace
 
@@ -58,8 +61,14 @@ Expected<ByteSource> ByteSource::open(const std::string& path) {
   }
   src.capacity_ = kChunkBytes;
   src.data_ = std::make_unique_for_overwrite<char[]>(src.capacity_);
-  auto more = src.fill();
-  if (!more) return std::move(more).error();
+  // A pipe may deliver the first bytes in pieces: read on until the first line
+  // is complete (or 64 KiB, or the end), so the BOM check and the format sniff
+  // see the whole start, as they do with a file.
+  do {
+    auto more = src.fill();
+    if (!more) return std::move(more).error();
+  } while (!src.eof_ && src.end_ < kSniffBytes &&
+           std::memchr(src.data_.get(), '\n', src.end_) == nullptr);
   return src;
 }
 

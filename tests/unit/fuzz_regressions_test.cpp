@@ -409,3 +409,18 @@ TEST_CASE("Readers: records arriving in pieces read as from a file", "[io][regre
     }
   }
 }
+
+TEST_CASE("Readers: a BOM and a first line arriving in pieces from a pipe", "[io][regression]") {
+  // Found in review: the BOM check and the format sniff looked at the first
+  // read only, so a pipe delivering one byte at a time left the BOM in the first
+  // column's name and could not tell TSV from CSV. open() now reads on until
+  // the first line is complete.
+  for (const std::string& text : {std::string("\xEF\xBB\xBFid\tnote\n1\tx\n"), std::string("id\tnote\n1\tx\n")}) {
+    CAPTURE(text);
+    PipeFeed feed(text, 1, /*paced=*/true);
+    auto reader = kpi::io::RecordReader::open(feed.path(), kpi::io::ReaderOptions{});  // format sniffed
+    REQUIRE(reader);
+    CHECK((*reader)->format() == Format::tsv);
+    CHECK((*reader)->columns() == std::vector<std::string>{"id", "note"});
+  }
+}
