@@ -2,13 +2,14 @@
 # Installs what kpi needs to build and test on Debian 12, from Debian's packages only.
 #   build:  cmake ninja-build g++ + CLI11, fmt, nlohmann-json, date (time zones), fast_float
 #   test:   catch2 (v2), libxml2-utils (xmllint validates the JUnit reports),
-#           clang + libclang-rt-14-dev (libFuzzer and the sanitizer runtimes of the fuzz smoke pass)
+#           clang + libclang-rt-14-dev (libFuzzer and the sanitizer runtimes of the fuzz smoke pass),
+#           clang-tidy (clang-tidy 14 and run-clang-tidy, the gate of .ci/clang-tidy.sh)
 #   run:    tzdata (IANA zones for --tz)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libcli11-dev libfmt-dev nlohmann-json3-dev libhowardhinnant-date-dev libfast-float-dev tzdata
-  catch2 libxml2-utils clang libclang-rt-14-dev
+  catch2 libxml2-utils clang libclang-rt-14-dev clang-tidy
 )
 missing=()
 for p in "${packages[@]}"; do
