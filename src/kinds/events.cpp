@@ -328,7 +328,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     bool any_active = false;
     std::size_t last_active_period = kNoPeriod;
     std::int32_t last_week = 0, last_month = 0;
-    std::array<std::size_t, kUserRoleCount> last_role_period;
+    std::array<std::size_t, kUserRoleCount> last_role_period{};
     last_role_period.fill(kNoPeriod);
     std::size_t last_tc_period = kNoPeriod;
     user_features.clear();
@@ -501,6 +501,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
   }
 
   std::vector<std::uint32_t> feature_order;
+  feature_order.reserve(feature_users.size());
   for (const auto& [f, counts] : feature_users) feature_order.push_back(f);
   std::sort(feature_order.begin(), feature_order.end(), [&](std::uint32_t x, std::uint32_t y) {
     return log_.features().str(x) < log_.features().str(y);
@@ -528,7 +529,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     const Day d0 = grid.first_in_range(p), d1 = grid.last_in_range(p);
     std::uint64_t day_sum = 0;
     for (Day d = d0; d <= d1; ++d) day_sum += day_users[static_cast<std::size_t>(d - grid.first_day())];
-    put("dau", count(day_sum) / count(static_cast<std::uint64_t>(d1 - d0 + 1)));
+    put("dau", count(day_sum) / count(static_cast<std::uint64_t>(d1 - d0) + 1));
     if (has_wau)
       put_opt("wau", formulas::ratio_of(wau_sum[p], count(wau_n[p])),
               "no ISO week belongs to the period (every week overlapping it has its Thursday "

@@ -79,9 +79,8 @@ struct Cursor {
     const bool negative = s[i++] == '-';
     int h = 0, m = 0;
     if (!digits(2, 2, h)) return false;
-    if (eat(':')) {
-      if (!digits(2, 2, m)) return false;
-    } else if (i < s.size() && is_digit(s[i])) {
+    // Minutes after a colon or straight after the hours (±HHMM), or none (±HH).
+    if (eat(':') || (i < s.size() && is_digit(s[i]))) {
       if (!digits(2, 2, m)) return false;
     } else if (!allow_hours_only) {
       return false;
