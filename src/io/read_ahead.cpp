@@ -120,6 +120,9 @@ class ReadAheadReader final : public RecordReader {
     for (std::size_t i = 0; i < kBatches; ++i) free_.push_back(std::make_unique<Batch>());
   }
 
+  ReadAheadReader(const ReadAheadReader&) = delete;
+  ReadAheadReader& operator=(const ReadAheadReader&) = delete;
+
   ~ReadAheadReader() override {
     {
       const std::lock_guard lock(m_);
@@ -179,14 +182,19 @@ class ReadAheadReader final : public RecordReader {
     Record record;
     while (true) {
       std::unique_ptr<Batch> batch;
+      bool prepare = false;
       {
         std::unique_lock lock(m_);
         cv_.wait(lock, [this] { return stop_ || !free_.empty(); });
         if (stop_) return;
         batch = std::move(free_.back());
         free_.pop_back();
+        // Prepare only while the consumer has batches queued, i.e. is the slower
+        // side; when it waits for this thread (JSON parsing is slow), it
+        // prepares records itself. The two threads balance either way.
+        prepare = preparer_ != nullptr && !full_.empty();
       }
-      fill(*batch, record);
+      fill(*batch, record, prepare);
       batch->seal();
       const bool end = batch->end, error = batch->error.has_value();
       {
@@ -204,7 +212,7 @@ class ReadAheadReader final : public RecordReader {
     }
   }
 
-  void fill(Batch& batch, Record& record) {
+  void fill(Batch& batch, Record& record, bool prepare) {
     try {
       while (!batch.full()) {
         auto got = inner_->next(record);
@@ -217,10 +225,8 @@ class ReadAheadReader final : public RecordReader {
           batch.end = true;
           return;
         }
-        if (preparer_ != nullptr) {
-          record.prepared = Prepared{};
-          preparer_->prepare(record);
-        }
+        record.prepared = Prepared{};
+        if (prepare) preparer_->prepare(record);
         batch.add(record);
       }
     } catch (const std::exception& e) {  // e.g. bad_alloc: never let it escape the thread

@@ -16,8 +16,9 @@ namespace kpi::io {
 /// Wraps `inner`. The thread starts at the first next() (after bind()); after an
 /// Error it waits until next() is called again, so nothing is read past an error
 /// the caller stops at. Views in a Record stay valid until the next call to next().
-/// With a `preparer`, the thread also prepares each record (Record::prepared),
-/// and next() prefetches for the record a few places ahead.
+/// With a `preparer`, the thread also prepares records (Record::prepared) while
+/// the caller is the slower side, and next() prefetches for the record a few
+/// places ahead.
 std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner,
                                          const RecordPreparer* preparer = nullptr);
 
