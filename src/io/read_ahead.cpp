@@ -171,6 +171,7 @@ class ReadAheadReader final : public RecordReader {
       free_.push_back(std::move(current_));
     }
     cv_.notify_all();
+    if (full_.empty()) consumer_waited_ = true;
     cv_.wait(lock, [this] { return !full_.empty(); });
     current_ = std::move(full_.front());
     full_.pop_front();
@@ -189,10 +190,11 @@ class ReadAheadReader final : public RecordReader {
         if (stop_) return;
         batch = std::move(free_.back());
         free_.pop_back();
-        // Prepare only while the consumer has batches queued, i.e. is the slower
-        // side; when it waits for this thread (JSON parsing is slow), it
-        // prepares records itself. The two threads balance either way.
-        prepare = preparer_ != nullptr && !full_.empty();
+        // Prepare only while the consumer is the slower side: once it had to
+        // wait for this thread (JSON parsing is slow), it prepares records
+        // itself until it is behind again. The threads balance either way.
+        prepare = preparer_ != nullptr && !consumer_waited_;
+        consumer_waited_ = false;
       }
       fill(*batch, record, prepare);
       batch->seal();
@@ -242,6 +244,7 @@ class ReadAheadReader final : public RecordReader {
   std::vector<std::unique_ptr<Batch>> free_;  // guarded by m_
   std::deque<std::unique_ptr<Batch>> full_;   // guarded by m_
   bool stop_ = false;                         // guarded by m_
+  bool consumer_waited_ = false;              // guarded by m_: found no batch ready since the last fill began
   std::unique_ptr<Batch> current_;            // the consumer's
   std::thread thread_;
 };
