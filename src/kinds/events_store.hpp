@@ -1,9 +1,10 @@
 // src/kinds/events_store.hpp — the compact event log shared by the events
 // aggregator, `kpi funnel` and `kpi retention`.
 //
-// Every event is kept as 32 bytes (timestamp, dense user/event/session/feature/
-// segment codes, an index into a side array of values) so 100M rows fit in
-// memory; strings are interned once into an arena and never copied per row.
+// Every event is kept as 24 bytes (timestamp and dense user/event/session/
+// feature codes; the --by segment and the rare value sit beside the log by
+// index), so 100M rows fit in memory; strings are interned once into an arena
+// and never copied per row.
 // The three analyses cut the log's range into periods with the grid every kind
 // shares (period_grid.hpp), so they report identical periods for one input.
 #pragma once
