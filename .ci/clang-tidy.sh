@@ -54,9 +54,13 @@ fi
 elapsed=$((SECONDS - start))
 
 # Findings: "<file>:<line>:<col>: warning|error: <message> [<check>(,-warnings-as-errors)]",
-# colours stripped (run-clang-tidy forces --use-color), each location+check once.
+# colours stripped (run-clang-tidy forces --use-color), each location+check once. A
+# message that runs over several lines has its [check] on a later line: such a
+# finding is still counted, under the check "(see the log)".
 sed 's/\x1b\[[0-9;]*m//g' "$work/log" |
-  sed -n 's/^\(\/[^ :]*:[0-9]*:[0-9]*\): \(warning\|error\): \(.*\) \[\([^]]*\)\]$/\1\t\4\t\3/p' |
+  sed -n -e 's/^\(\/[^ :]*:[0-9]*:[0-9]*\): \(warning\|error\): \(.*\) \[\([^]]*\)\]$/\1\t\4\t\3/p' \
+         -e 't' \
+         -e 's/^\(\/[^ :]*:[0-9]*:[0-9]*\): \(warning\|error\): \(.*\)$/\1\t(see the log)\t\3/p' |
   sed 's/,-warnings-as-errors\t/\t/' | sort -u -t$'\t' -k1,1V -k2,2 >"$work/findings"
 n=$(wc -l <"$work/findings")
 if [ "$n" -gt 0 ]; then
