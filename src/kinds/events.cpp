@@ -102,16 +102,11 @@ struct SessionRun {
   std::uint64_t n = 0, pv = 0, cl = 0;
 };
 
-class EventsAggregator final : public Aggregator {
+class EventsAggregator final : public EventLogSink<Aggregator> {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
-      : opt_(options), time_(time), log_(LogColumns{true, true, true, options.by}, time_) {}
+      : EventLogSink(LogColumns{true, true, true, options.by}, time), opt_(options) {}
 
-  std::vector<std::string> columns(const std::vector<std::string>& available) override {
-    return log_.columns(available);
-  }
-  Status add(const io::Record& record) override { return log_.add(record); }
-  const io::RecordPreparer* preparer() const noexcept override { return &log_; }
   Expected<Table> finish() override;
 
  private:
@@ -130,10 +125,7 @@ class EventsAggregator final : public Aggregator {
   void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
 
-  // Copies: the aggregator must not depend on the caller keeping them alive.
-  ComputeOptions opt_;
-  TimeContext time_;
-  EventLog log_;
+  ComputeOptions opt_;  // a copy: the aggregator must not depend on the caller keeping it alive
   // Resolved in finish():
   std::array<std::uint32_t, kRoleCount> role_code_{};
   std::array<std::string, kRoleCount> role_name_{};

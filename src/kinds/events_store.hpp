@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kpi/error.hpp"
@@ -327,14 +328,12 @@ std::string scope(const std::string& period, const Dims& dims);
 /// "1234.5" style shortest form for messages.
 std::string num(double v);
 
-/// The shared shape of funnel and retention: options, time context and an event
-/// log with no optional columns beyond --by; subclasses write only finish().
-template <class Options>
-class LoggedAnalysis : public EventsAnalysis {
+/// A record sink (Base: the compute Aggregator, or an EventsAnalysis) whose
+/// records go to an event log: columns, add and preparer are the log's, so
+/// the three analyses differ only in finish().
+template <class Base>
+class EventLogSink : public Base {
  public:
-  LoggedAnalysis(const Options& options, const TimeContext& time)
-      : opt_(options), time_(time), log_(LogColumns{false, false, false, options.by}, time_) {}
-
   std::vector<std::string> columns(const std::vector<std::string>& available) override {
     return log_.columns(available);
   }
@@ -342,9 +341,22 @@ class LoggedAnalysis : public EventsAnalysis {
   const io::RecordPreparer* preparer() const noexcept override { return &log_; }
 
  protected:
+  EventLogSink(LogColumns columns, const TimeContext& time) : time_(time), log_(std::move(columns), time_) {}
+
+  TimeContext time_;  // a copy: the sink must not depend on the caller keeping it alive
+  EventLog log_;      // refers to time_
+};
+
+/// The shared shape of funnel and retention: options and an event log with no
+/// optional columns beyond --by; subclasses write only finish().
+template <class Options>
+class LoggedAnalysis : public EventLogSink<EventsAnalysis> {
+ public:
+  LoggedAnalysis(const Options& options, const TimeContext& time)
+      : EventLogSink(LogColumns{false, false, false, options.by}, time), opt_(options) {}
+
+ protected:
   Options opt_;
-  TimeContext time_;
-  EventLog log_;
 };
 
 }  // namespace kpi::events_detail
