@@ -1,0 +1,520 @@
+// split_flat_object (src/io/flat_json.hpp): a table of lines with the outcome and
+// texts worked out by hand, then a differential test against the JSON reader on
+// generated lines, valid, tricky and broken: every line the flat parser takes as
+// a row (or blank) must read the same through RecordReader.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../src/io/flat_json.hpp"
+#include "kpi/io/reader.hpp"
+
+namespace {
+
+using kpi::io::FlatRow;
+using kpi::io::split_flat_object;
+using namespace std::string_literals;
+
+const char* outcome_name(FlatRow r) {
+  switch (r) {
+    case FlatRow::row: return "row";
+    case FlatRow::blank: return "blank";
+    case FlatRow::decline: return "decline";
+  }
+  return "?";
+}
+
+// The line with control and non-ASCII bytes shown as \xNN, for failure messages.
+std::string printable(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '\\') {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Splits `line` with `keys`, returning the outcome and (for a row) copies of the texts.
+struct Split {
+  FlatRow outcome = FlatRow::decline;
+  std::vector<std::string> texts;
+};
+
+Split split(std::string_view line, const std::vector<std::string_view>& keys, std::string& scratch) {
+  std::vector<std::string_view> out(keys.size(), "stale");
+  Split s;
+  s.outcome = split_flat_object(line, keys, out, scratch);
+  if (s.outcome == FlatRow::row) s.texts.assign(out.begin(), out.end());
+  return s;
+}
+
+const std::vector<std::string_view> kEventKeys = {"user_id", "timestamp", "event", "session_id", "value"};
+
+struct Case {
+  std::string line;
+  FlatRow outcome;
+  std::vector<std::string> texts;  // for a row: per key of kEventKeys
+};
+
+}  // namespace
+
+TEST_CASE("flat_json: rows, blanks and declines, by hand", "[flat_json]") {
+  const FlatRow row = FlatRow::row, blank = FlatRow::blank, no = FlatRow::decline;
+  const std::vector<Case> cases = {
+      // The common line: every value a view into the line, the number by its literal.
+      {R"({"user_id":"u4127","timestamp":"2025-03-04T12:34:56Z","event":"purchase","session_id":"8b6b8afcf863150f","value":29.00})",
+       row, {"u4127", "2025-03-04T12:34:56Z", "purchase", "8b6b8afcf863150f", "29.00"}},
+      // Any key order, unbound keys skipped, absent keys blank; CRLF's '\r' ends the line.
+      {"{\"event\":\"view\",\"other\":1,\"user_id\":\"u1\"}\r", row, {"u1", "", "view", "", ""}},
+      {"{}", row, {"", "", "", "", ""}},
+      {"{ }\r", row, {"", "", "", "", ""}},
+      // White space: ' ' and '\t' around every token, before and after the object.
+      {" \t{ \"event\" :\t\"a b\" , \"value\" : -1.5e-3 } \t", row, {"", "", "a b", "", "-1.5e-3"}},
+      {"{\"event\":\"x\"} \r", row, {"", "", "x", "", ""}},
+      // null is blank; true/false by name; numbers by their literal.
+      {R"({"user_id":null,"event":true,"session_id":false,"value":-0})", row, {"", "", "true", "false", "-0"}},
+      {R"({"value":1E+05})", row, {"", "", "", "", "1E+05"}},
+      {R"({"value":0.0})", row, {"", "", "", "", "0.0"}},
+      {R"({"value":123456789012345678901234567890})", row, {"", "", "", "", "123456789012345678901234567890"}},
+      {R"({"value":""})", row, {"", "", "", "", ""}},
+      // Escapes: \" \\ \/ \b \f \n \r \t, \u with a surrogate pair (U+1F600 is F0 9F 98 80).
+      {R"({"event":"a\"b\\c\/d\be\ff\ng\rh\ti"})", row, {"", "", "a\"b\\c/d\be\ff\ng\rh\ti", "", ""}},
+      {R"({"event":"caf\u00e9 \u20AC \ud83d\ude00 \u0041"})", row,
+       {"", "", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 A", "", ""}},
+      {R"({"event":"\u001f"})", row, {"", "", "\x1f", "", ""}},
+      // Raw UTF-8 (é, 😀) is kept as is.
+      {"{\"event\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", row, {"", "", "caf\xC3\xA9 \xF0\x9F\x98\x80", "", ""}},
+      // An escaped key is the key it spells.
+      {R"({"\u0065vent":"e","us\u0065r_id":"u"})", row, {"u", "", "e", "", ""}},
+      // A key that is not bound may repeat, as in the JSON reader (it only checks bound keys).
+      {R"({"other":1,"other":2,"event":"e"})", row, {"", "", "e", "", ""}},
+      // A key differing by case or a space is another key.
+      {R"({"Event":"x","event ":"y"})", row, {"", "", "", "", ""}},
+
+      // Blank lines: only ' ', '\t' and a final '\r'.
+      {"", blank, {}},
+      {"   ", blank, {}},
+      {"\t \r", blank, {}},
+      {"\r", blank, {}},
+      // A lone '\r' is a line break to the JSON reader: the lines would be numbered differently.
+      {"\r\r", no, {}},
+      {" \r ", no, {}},
+      {"\r{\"event\":\"x\"}", no, {}},
+      {"{\"event\":\r\"x\"}", no, {}},
+      {"{\"event\":\"x\"}\r\r", no, {}},
+      {"{\"event\":\"x\"}\r{\"event\":\"y\"}", no, {}},
+      // Two objects, or anything else after the object.
+      {R"({"event":"x"}{"event":"y"})", no, {}},
+      {R"({"event":"x"} {"event":"y"})", no, {}},
+      {R"({"event":"x"},)", no, {}},
+      {R"({"event":"x"} x)", no, {}},
+      {R"({"event":"x"}})", no, {}},
+      // Not an object, or not a whole one (an object may span lines in the JSON reader).
+      {R"(["x"])", no, {}},
+      {R"("x")", no, {}},
+      {"{", no, {}},
+      {R"({"event":"x")", no, {}},
+      {R"({"event":)", no, {}},
+      {"\xEF\xBB\xBF{\"event\":\"x\"}", no, {}},  // a BOM is the caller's to strip
+      // Nested values anywhere, bound or not.
+      {R"({"event":{"a":1}})", no, {}},
+      {R"({"other":{}})", no, {}},
+      {R"({"other":[]})", no, {}},
+      {R"({"event":"x","other":[1,2]})", no, {}},
+      // A bound key twice: the JSON reader's "duplicate key" error.
+      {R"({"event":"a","event":"b"})", no, {}},
+      {R"({"event":"a","\u0065vent":"a"})", no, {}},
+      {R"({"user_id":null,"user_id":"u"})", no, {}},
+      // Broken syntax.
+      {R"({"event":"x",})", no, {}},
+      {R"({,"event":"x"})", no, {}},
+      {R"({"event":"x" "value":1})", no, {}},
+      {R"({"event" "x"})", no, {}},
+      {R"({"event"="x"})", no, {}},
+      {R"({event:"x"})", no, {}},
+      {R"({'event':'x'})", no, {}},
+      {R"({"event":x})", no, {}},
+      {R"({"event":tru})", no, {}},
+      {R"({"event":True})", no, {}},
+      {R"({"event":nulll})", no, {}},
+      {R"({"event":truex})", no, {}},
+      // Numbers outside the JSON grammar.
+      {R"({"value":01})", no, {}},
+      {R"({"value":-01})", no, {}},
+      {R"({"value":1.})", no, {}},
+      {R"({"value":.5})", no, {}},
+      {R"({"value":+1})", no, {}},
+      {R"({"value":-})", no, {}},
+      {R"({"value":1e})", no, {}},
+      {R"({"value":1e+})", no, {}},
+      {R"({"value":1.e3})", no, {}},
+      {R"({"value":0x1F})", no, {}},
+      {R"({"value":1.5.2})", no, {}},
+      {R"({"value":NaN})", no, {}},
+      {R"({"value":Infinity})", no, {}},
+      {R"({"value":1ea})", no, {}},
+      {R"({"other":00})", no, {}},
+      // Strings: bad escapes, lone surrogates, \u0000, raw control bytes, bad UTF-8.
+      {R"({"event":"\x"})", no, {}},
+      {R"({"event":"\u12"})", no, {}},
+      {R"({"event":"\uZZZZ"})", no, {}},
+      {R"({"event":"\uD800"})", no, {}},
+      {R"({"event":"\uD800\u0041"})", no, {}},
+      {R"({"event":"\uDC00"})", no, {}},
+      {R"({"event":"\u0000"})", no, {}},
+      {R"({"other":"\u0000"})", no, {}},
+      {"{\"event\":\"a\tb\"}", no, {}},
+      {"{\"event\":\"a\x01\"}", no, {}},
+      {"{\"event\":\"a\0b\"}"s, no, {}},
+      {"{\"event\":\"x\"}\0"s, no, {}},
+      {"{\"event\":\"\xC3\x28\"}", no, {}},          // a lead byte without its continuation
+      {"{\"event\":\"\xC0\xAF\"}", no, {}},          // overlong '/'
+      {"{\"event\":\"\xED\xA0\x80\"}", no, {}},      // an encoded surrogate
+      {"{\"event\":\"\xF4\x90\x80\x80\"}", no, {}},  // beyond U+10FFFF
+      {"{\"other\":\"\xFF\"}", no, {}},              // in an unbound value too
+      {"{\"\xFF\":1}", no, {}},                      // and in a key
+      {"{\"event\":\"x\xC3\"}", no, {}},             // cut short by the closing quote
+  };
+  std::string scratch;
+  for (const Case& c : cases) {
+    INFO("line: " << printable(c.line));
+    const Split got = split(c.line, kEventKeys, scratch);
+    CHECK(outcome_name(got.outcome) == std::string(outcome_name(c.outcome)));
+    if (c.outcome == FlatRow::row && got.outcome == FlatRow::row) CHECK(got.texts == c.texts);
+  }
+}
+
+TEST_CASE("flat_json: bindings", "[flat_json]") {
+  std::string scratch;
+  SECTION("several slots bound to one key all get its value; an empty key binds nothing") {
+    const std::vector<std::string_view> keys = {"event", "", "value", "event"};
+    const Split got = split(R"({"":"blank key","event":"e","value":7})", keys, scratch);
+    REQUIRE(got.outcome == FlatRow::row);
+    CHECK(got.texts == std::vector<std::string>{"e", "", "7", "e"});
+  }
+  SECTION("a bound key with a dot declines only a line that holds it") {
+    const std::vector<std::string_view> keys = {"a.b", "event"};
+    CHECK(split(R"({"a.b":1})", keys, scratch).outcome == FlatRow::decline);
+    const Split got = split(R"({"event":"e","c.d":1})", keys, scratch);
+    REQUIRE(got.outcome == FlatRow::row);
+    CHECK(got.texts == std::vector<std::string>{"", "e"});
+  }
+  SECTION("keys are compared unescaped: a bound key with a quote or non-ASCII") {
+    const std::vector<std::string_view> keys = {"q\"k", "k\xC3\xA9y"};
+    Split got = split(R"({"q\"k":1,"k\u00e9y":2})", keys, scratch);
+    REQUIRE(got.outcome == FlatRow::row);
+    CHECK(got.texts == std::vector<std::string>{"1", "2"});
+    got = split("{\"q\\u0022k\":3,\"k\xC3\xA9y\":4}", keys, scratch);
+    REQUIRE(got.outcome == FlatRow::row);
+    CHECK(got.texts == std::vector<std::string>{"3", "4"});
+  }
+  SECTION("no keys bound: the line is still checked") {
+    const std::vector<std::string_view> keys;
+    CHECK(split(R"({"a":1,"b":"x"})", keys, scratch).outcome == FlatRow::row);
+    CHECK(split(R"({"a":1,"b":"\uD800"})", keys, scratch).outcome == FlatRow::decline);
+  }
+  SECTION("escaped texts stay valid next to each other in scratch; escaped keys do not clobber them") {
+    // Each value is decoded into scratch; the escaped keys between them are decoded
+    // there too and then dropped, so a view must not be overwritten by a later key.
+    const std::vector<std::string_view> keys = {"a", "b", "c"};
+    const std::string line = R"({"a":"x\ty","\u0062":"\u00e9\u00e9\u00e9","\u0063":"\"q\"","\u0064":"\u0041\u0042"})";
+    std::vector<std::string_view> out(keys.size());
+    scratch = "something long from an earlier call, longer than the line, still in scratch.....";
+    REQUIRE(split_flat_object(line, keys, out, scratch) == FlatRow::row);
+    CHECK(out[0] == "x\ty");
+    CHECK(out[1] == "\xC3\xA9\xC3\xA9\xC3\xA9");
+    CHECK(out[2] == "\"q\"");
+  }
+  SECTION("a second call clears the slots of the first") {
+    const std::vector<std::string_view> keys = {"a", "b"};
+    std::vector<std::string_view> out(keys.size());
+    REQUIRE(split_flat_object(R"({"a":"1","b":"2"})", keys, out, scratch) == FlatRow::row);
+    REQUIRE(split_flat_object(R"({"b":"3"})", keys, out, scratch) == FlatRow::row);
+    CHECK(out[0].empty());
+    CHECK(out[1] == "3");
+  }
+  SECTION("plain runs longer than 8 bytes, with the stop byte at every offset of a word") {
+    const std::vector<std::string_view> keys = {"k"};
+    for (std::size_t len = 0; len < 40; ++len) {
+      const std::string plain(len, 'p');
+      INFO("length " << len);
+      Split got = split("{\"k\":\"" + plain + "\"}", keys, scratch);
+      REQUIRE(got.outcome == FlatRow::row);
+      CHECK(got.texts[0] == plain);
+      got = split("{\"k\":\"" + plain + "\\n" + plain + "\"}", keys, scratch);
+      REQUIRE(got.outcome == FlatRow::row);
+      CHECK(got.texts[0] == plain + "\n" + plain);
+      CHECK(split("{\"k\":\"" + plain + "\x01\"}", keys, scratch).outcome == FlatRow::decline);
+      CHECK(split("{\"k\":\"" + plain + "\xC3\"}", keys, scratch).outcome == FlatRow::decline);
+      CHECK(split("{\"k\":\"" + plain, keys, scratch).outcome == FlatRow::decline);
+    }
+  }
+}
+
+namespace {
+
+// splitmix64: a fixed, portable sequence (the test must generate the same lines everywhere).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+  bool percent(std::size_t p) { return below(100) < p; }
+  template <typename T>
+  const T& pick(const std::vector<T>& v) {
+    return v[below(v.size())];
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// Lines of NDJSON, each built from members with some valid, tricky and broken
+// parts, some then mutated byte by byte. Never a raw '\n' (the line's end).
+class LineGenerator {
+ public:
+  explicit LineGenerator(std::uint64_t seed) : rng_(seed) {}
+
+  std::string line() {
+    if (rng_.percent(5)) return rng_.pick(blanks_);
+    // A third of the lines are well formed (if perhaps odd), so that rows are many.
+    clean_ = rng_.percent(33);
+    std::string s;
+    if (rng_.percent(10)) s += rng_.pick(leading_);
+    s += '{';
+    const std::size_t members = rng_.below(7);
+    for (std::size_t m = 0; m < members; ++m) {
+      if (m > 0 && (clean_ || !rng_.percent(2))) s += ',';
+      s += ws();
+      s += key();
+      s += ws();
+      if (clean_ || rng_.percent(98)) {
+        s += ':';
+      } else {
+        s += rng_.percent(50) ? "=" : "";
+      }
+      s += ws();
+      s += value();
+      s += ws();
+    }
+    if (!clean_ && members > 0 && rng_.percent(2)) s += ',';
+    if (members == 0) s += ws();
+    if (clean_ || rng_.percent(99)) s += '}';
+    if (rng_.percent(12)) s += rng_.pick(clean_ ? clean_trailing_ : trailing_);
+    if (!clean_ && rng_.percent(8)) mutate(s);
+    return s;
+  }
+
+ private:
+  std::string ws() {
+    if (rng_.percent(85)) return "";
+    return rng_.pick(clean_ ? clean_spaces_ : spaces_);
+  }
+
+  std::string key() {
+    if (!clean_ && rng_.percent(2)) return rng_.percent(50) ? "event" : "'event'";
+    return "\"" + rng_.pick(keys_) + "\"";
+  }
+
+  std::string value() {
+    if (clean_) {
+      const std::size_t kind = rng_.below(4);
+      if (kind == 0) return "\"" + plain_string() + "\"";
+      if (kind == 1) return "\"" + escaped_string(false) + "\"";
+      if (kind == 2) return rng_.pick(numbers_);
+      return rng_.pick(words_);
+    }
+    const std::size_t kind = rng_.below(100);
+    if (kind < 30) return "\"" + plain_string() + "\"";
+    if (kind < 45) return "\"" + escaped_string(false) + "\"";
+    if (kind < 52) return "\"" + escaped_string(true) + "\"";
+    if (kind < 68) return rng_.pick(numbers_);
+    if (kind < 73) return rng_.pick(bad_numbers_);
+    if (kind < 85) return rng_.pick(words_);
+    if (kind < 88) return rng_.pick(bad_words_);
+    if (kind < 92) return rng_.pick(nested_);
+    return rng_.pick(samples_);
+  }
+
+  // Printable ASCII without '"' and '\\', of lengths around the 8-byte scan steps.
+  std::string plain_string() {
+    static constexpr std::string_view kChars = "abcdefghijklmnopqrstuvwxyzABCDEFXYZ0123456789 -_:.,{}[]/#+'";
+    std::string s;
+    const std::size_t len = rng_.below(24);
+    for (std::size_t i = 0; i < len; ++i) s += kChars[rng_.below(kChars.size())];
+    return s;
+  }
+
+  // Plain runs and escapes; `broken` also mixes in pieces the JSON reader rejects.
+  std::string escaped_string(bool broken) {
+    std::string s;
+    const std::size_t pieces = 1 + rng_.below(6);
+    for (std::size_t i = 0; i < pieces; ++i) {
+      const std::size_t what = rng_.below(10);
+      if (what < 4) {
+        s += plain_string();
+      } else if (broken && what >= 8) {
+        s += rng_.pick(bad_pieces_);
+      } else {
+        s += rng_.pick(good_pieces_);
+      }
+    }
+    return s;
+  }
+
+  // 1-3 byte edits (replace, insert, delete, truncate) with bytes that matter to JSON.
+  void mutate(std::string& s) {
+    static constexpr std::string_view kBytes("\"\\{}[],:0-.eEu \t\r\x01\x80\xC3\xFF\xEF" "a1", 24);
+    const std::size_t edits = 1 + rng_.below(3);
+    for (std::size_t e = 0; e < edits && !s.empty(); ++e) {
+      const std::size_t at = rng_.below(s.size());
+      const char b = kBytes[rng_.below(kBytes.size())];
+      switch (rng_.below(4)) {
+        case 0: s[at] = b; break;
+        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), b); break;
+        case 2: s.erase(at, 1); break;
+        default: s.resize(at); break;
+      }
+    }
+  }
+
+  Rng rng_;
+  bool clean_ = false;  // this line: no broken part, no nested value
+  // Key spellings: bound keys (some escaped), near misses, unbound keys, and one
+  // bound key holding a '.'.
+  std::vector<std::string> keys_ = {
+      "user_id", "user_id", "\\u0075ser_id", "timestamp", "event", "event", "ev\\u0065nt",
+      "value", "value", "k\xC3\xA9y", "k\\u00e9y", "k\\u00E9y", "q\\\"k", "q\\u0022k",
+      "other", "props", "more", "x.y", "", "Event", "user_id ", "\\u00e9", "k\xC3"};
+  std::vector<std::string> good_pieces_ = {
+      "\\n", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\t", "\\r", "\\u00e9", "\\u20AC",
+      "\\uD83D\\uDE00", "\\ud83d\\ude00", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+      "\\u0041", "\\u001f", "\\u007F", "\\u0800", "\\uFFFF", "\\uDBFF\\uDFFF"};
+  std::vector<std::string> bad_pieces_ = {
+      "\\uD800", "\\uDC00", "\\u0000", "\\x", "\\u12", "\\uZZZZ", "\t", "\x01",
+      std::string(1, '\0'), "\xC3\x28", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+      "\xFF", "\xC3", "\\uD83D\\u0041", "\\uD83Dx", "\\", "\\'", "\r"};
+  std::vector<std::string> numbers_ = {
+      "0", "-0", "1", "-1", "7", "29.00", "1e5", "1E+05", "-1.5e-3", "0.0", "10", "1700000000",
+      "123456789012345678901234567890", "1e-0", "-0.0e+0", "0e0", "3.14159"};
+  std::vector<std::string> bad_numbers_ = {
+      "01", "1.", ".5", "+1", "-", "1e", "1.e3", "0x1F", "1.5.2", "NaN", "Infinity", "-01",
+      "1ea", "--1", "1e+", "00", "1_000", "0.", "-.5", "1e5e5"};
+  std::vector<std::string> words_ = {"true", "false", "null"};
+  std::vector<std::string> bad_words_ = {"tru", "nul", "True", "NULL", "nulll", "falsey", "fals"};
+  std::vector<std::string> nested_ = {
+      "{}", "{\"a\":1}", "[]", "[1,2]", "[{\"x\":1}]", "{\"event\":\"x\"}", "{\"a\":{\"b\":[]}}"};
+  std::vector<std::string> samples_ = {
+      "\"u4127\"", "\"2025-03-04T12:34:56Z\"", "\"purchase\"", "\"8b6b8afcf863150f\"", "\"\""};
+  std::vector<std::string> leading_ = {" ", "\t", "  \t", "\r", "\xEF\xBB\xBF"};
+  std::vector<std::string> spaces_ = {" ", "\t", " \t ", "\r", "  "};
+  std::vector<std::string> clean_spaces_ = {" ", "\t", " \t ", "  "};
+  std::vector<std::string> trailing_ = {
+      " ", "\t", "\r", " \r", "\t\r", "\r\r", "x", "{}", ",", " {\"a\":1}", "\r{\"a\":1}", "}", "\r "};
+  std::vector<std::string> clean_trailing_ = {" ", "\t", "\r", " \r", "\t\r"};
+  std::vector<std::string> blanks_ = {"", " ", "\t", "\r", " \t\r", "\r\r", " \r ", "  "};
+};
+
+// Writes `bytes` to a fresh temporary .ndjson file and removes it on destruction.
+class TempFile {
+ public:
+  explicit TempFile(std::string_view bytes) {
+    path_ = "/tmp/kpi-flat-json-XXXXXX.ndjson";
+    const int fd = ::mkstemps(path_.data(), 7);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("flat_json: every row and blank reads the same through the JSON reader", "[flat_json]") {
+  constexpr std::size_t kLines = 40000;
+  // Bound as the bulk path would bind them: "event" twice, a quote, non-ASCII, a dot.
+  const std::vector<std::string> names = {"user_id", "timestamp", "event", "value",
+                                          "k\xC3\xA9y", "q\"k", "event", "x.y"};
+  const std::vector<std::string_view> keys(names.begin(), names.end());
+
+  // The accepted lines go into one file, in order: the JSON reader must give one
+  // record per row, on that line, with the same texts, and nothing for a blank.
+  struct Want {
+    std::string line;
+    std::size_t line_no;
+    std::vector<std::string> texts;
+  };
+  std::vector<Want> rows;
+  std::string file;
+  std::size_t line_no = 0, blanks = 0, declines = 0;
+  LineGenerator gen(20250304);
+  std::string scratch;
+  for (std::size_t n = 0; n < kLines; ++n) {
+    const std::string line = gen.line();
+    Split got = split(line, keys, scratch);
+    if (got.outcome == FlatRow::decline) {
+      ++declines;
+      continue;
+    }
+    file += line;
+    file += '\n';
+    ++line_no;
+    if (got.outcome == FlatRow::blank) {
+      ++blanks;
+    } else {
+      rows.push_back({line, line_no, std::move(got.texts)});
+    }
+  }
+  INFO(rows.size() << " rows, " << blanks << " blanks, " << declines << " declined");
+  // The generator reaches every outcome often (else the test checks little).
+  CHECK(rows.size() > kLines / 3);
+  CHECK(blanks > kLines / 50);
+  CHECK(declines > kLines / 10);
+
+  TempFile temp(file);
+  auto reader = kpi::io::RecordReader::open(temp.path(), {});
+  if (!reader) FAIL("open: " << reader.error().message());
+  (*reader)->bind(names);
+  kpi::io::Record record;
+  for (const Want& want : rows) {
+    INFO("line " << want.line_no << ": " << printable(want.line));
+    auto got = (*reader)->next(record);
+    if (!got) FAIL("the JSON reader says: " << got.error().message());
+    REQUIRE(*got);
+    REQUIRE(record.line == want.line_no);
+    REQUIRE(record.fields.size() == names.size());
+    for (std::size_t slot = 0; slot < names.size(); ++slot) {
+      INFO("slot " << slot << " (" << printable(names[slot]) << ")");
+      REQUIRE(record.fields[slot].scalar);
+      REQUIRE(printable(record.fields[slot].text) == printable(want.texts[slot]));
+    }
+  }
+  auto end = (*reader)->next(record);
+  if (!end) FAIL("after the last row, the JSON reader says: " << end.error().message());
+  CHECK_FALSE(*end);
+}
