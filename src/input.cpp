@@ -187,6 +187,14 @@ Status read_records(const InputOptions& options, std::string& kind, const SinkFa
       sink = *made;
     }
     (*reader)->bind(sink->columns(bindable_columns(**reader, kind)));
+    // A plain file goes to the sink whole, parsed on every core; a file the
+    // bulk path declines is read record by record below, from its first row.
+    if (const auto bulk = (*reader)->bulk(); bulk) {
+      if (const auto rows = sink->add_bulk(*bulk); rows) {
+        info.rows += *rows;
+        continue;
+      }
+    }
     // Files are parsed on a second core while this thread feeds the sink. Not
     // stdin: a reader thread blocked on a terminal or pipe could not be stopped
     // when an error ends the run early.

@@ -8,6 +8,7 @@
 // rejected row leaves no trace.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -55,6 +56,14 @@ class RecordSink {
   /// Work on records that add() can have done ahead, on the reader's thread;
   /// nullptr (the default) when there is none. Valid after columns().
   virtual const io::RecordPreparer* preparer() const noexcept { return nullptr; }
+  /// Takes a whole file through the bulk path (io/bulk.hpp), parsing it on
+  /// several threads: the number of rows taken, or nullopt when the sink has no
+  /// bulk path or declined the file (then it is unchanged, and the caller reads
+  /// the file record by record). Called after columns(), instead of add().
+  virtual std::optional<std::uint64_t> add_bulk(const io::BulkInput& input) {
+    (void)input;
+    return std::nullopt;
+  }
 };
 
 /// The kind of `columns`: --kind if given (checked), else detected as CLI.md says.

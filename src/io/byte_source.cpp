@@ -30,7 +30,9 @@ ByteSource& ByteSource::operator=(ByteSource&& other) noexcept {
     capacity_ = std::exchange(other.capacity_, 0);
     pos_ = std::exchange(other.pos_, 0);
     end_ = std::exchange(other.end_, 0);
+    base_ = std::exchange(other.base_, 0);
     eof_ = other.eof_;
+    regular_ = other.regular_;
   }
   return *this;
 }
@@ -55,6 +57,7 @@ Expected<ByteSource> ByteSource::open(const std::string& path) {
     if (::fstat(src.fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
       return Error(Location{path, 0, 0, {}}, "cannot read: is a directory");
     }
+    src.regular_ = S_ISREG(st.st_mode);
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)::posix_fadvise(src.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -78,6 +81,7 @@ Expected<bool> ByteSource::fill() {
   const std::size_t tail = end_ - pos_;
   if (pos_ > 0) {
     std::memmove(data_.get(), data_.get() + pos_, tail);
+    base_ += pos_;
     pos_ = 0;
     end_ = tail;
   }

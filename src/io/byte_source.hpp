@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ class ByteSource {
   std::string_view window() const noexcept { return {data_.get() + pos_, end_ - pos_}; }
   bool eof() const noexcept { return eof_; }
   void consume(std::size_t n) noexcept { pos_ += n; }
+  /// Byte offset in the input of the window's first byte (bytes consumed so far).
+  std::uint64_t offset() const noexcept { return base_ + pos_; }
+  /// The descriptor read, and whether it is a regular file (which can be read
+  /// at any offset, e.g. by the bulk path on several threads).
+  int fd() const noexcept { return fd_; }
+  bool is_regular_file() const noexcept { return regular_; }
   /// Reads more bytes after the window (growing the buffer if the window already
   /// fills it). False at end of input, or an Error for a read failure / a record
   /// beyond kMaxRecordBytes. Invalidates views into the window.
@@ -59,7 +66,9 @@ class ByteSource {
   std::size_t capacity_ = 0;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
+  std::uint64_t base_ = 0;  // input offset of data_[0]
   bool eof_ = false;
+  bool regular_ = false;
 };
 
 }  // namespace kpi::io

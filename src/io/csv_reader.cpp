@@ -102,6 +102,23 @@ class DelimitedReader final : public RecordReader {
     }
   }
 
+  std::optional<BulkInput> bulk() const override {
+    if (!source_.is_regular_file()) return std::nullopt;
+    BulkInput in;
+    in.file = name_;
+    in.format = format_;
+    in.delimiter = delimiter_;
+    in.fd = source_.fd();
+    in.begin = source_.offset();
+    in.end = file_size(source_.fd());
+    in.fields = header_.size();
+    for (const Binding& b : bound_) {
+      if (b.fallback != nullptr) return std::nullopt;
+      in.column_of_slot.push_back(b.column);
+    }
+    return in;
+  }
+
   Expected<bool> next(Record& out) override {
     recoverable_ = false;
     auto got = read_record();

@@ -434,6 +434,24 @@ class JsonReader final : public RecordReader {
     }
   }
 
+  // NDJSON only (a .json array is one record over many lines), and only keys
+  // without a dot: a dotted path may name a nested value, which the bulk path
+  // does not read.
+  std::optional<BulkInput> bulk() const override {
+    if (format_ != Format::ndjson || in_array_ || seen_one_ || !source_.is_regular_file()) return std::nullopt;
+    BulkInput in;
+    in.file = name_;
+    in.format = format_;
+    in.fd = source_.fd();
+    in.begin = 0;
+    in.end = file_size(source_.fd());
+    for (const Binding& b : bound_) {
+      if (b.fallback != nullptr || b.path.find('.') != std::string::npos) return std::nullopt;
+      in.key_of_slot.push_back(b.path);
+    }
+    return in;
+  }
+
   Expected<bool> next(Record& out) override {
     recoverable_ = false;
     auto got = parse_next(/*take=*/true);

@@ -1,6 +1,8 @@
 // Format detection, opening, and the parts of Record shared by every reader.
 #include "kpi/io/reader.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <unordered_set>
@@ -152,6 +154,12 @@ Error Record::error(std::size_t slot, std::string_view name, std::string_view ex
   if (slot >= fields.size() || !fields[slot].present) at.column = 0;
   return Error(std::move(at), "column '" + std::string(name) + "': expected " +
                                   std::string(expected) + ", got " + found);
+}
+
+std::uint64_t file_size(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size < 0) return 0;
+  return static_cast<std::uint64_t>(st.st_size);
 }
 
 std::size_t find_invalid_utf8(std::string_view text) noexcept {

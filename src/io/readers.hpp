@@ -1,6 +1,7 @@
 // readers.hpp — constructors of the concrete readers and shared text helpers (internal).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ Expected<std::unique_ptr<RecordReader>> make_delimited_reader(ByteSource source,
                                                               const ReaderOptions& options);
 Expected<std::unique_ptr<RecordReader>> make_json_reader(ByteSource source, Format format,
                                                          const ReaderOptions& options);
+
+/// The size of the regular file open as `fd` (0 if fstat fails).
+std::uint64_t file_size(int fd) noexcept;
 
 /// Offset of the first byte that is not part of valid UTF-8 (or is NUL), or npos.
 std::size_t find_invalid_utf8(std::string_view text) noexcept;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <numeric>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace kpi::events_detail {
@@ -90,7 +91,15 @@ void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
 void free_block(void* p, std::size_t bytes) noexcept {
   if (p != nullptr) (void)::munmap(p, bytes);
 }
+
+void discard_block(void* p, std::size_t bytes) noexcept {
+  constexpr std::size_t kPage = 4096;  // grow_block's blocks start on a page
+  const std::size_t whole = bytes / kPage * kPage;
+  if (p != nullptr && whole > 0) (void)::madvise(p, whole, MADV_DONTNEED);
+}
 #else
+void discard_block(void*, std::size_t) noexcept {}
+
 void* grow_block(void* old, std::size_t, std::size_t new_bytes) {
   void* p = std::realloc(old, new_bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -113,6 +122,13 @@ std::string_view StringArena::store(std::string_view s) {
   std::memcpy(dst, s.data(), s.size());
   chunk_used_ += s.size();
   return {dst, s.size()};
+}
+
+void StringArena::adopt(StringArena&& other) {
+  // In front: the last chunk stays the one store() fills.
+  chunks_.insert(chunks_.begin(), std::make_move_iterator(other.chunks_.begin()),
+                 std::make_move_iterator(other.chunks_.end()));
+  other.chunks_.clear();
 }
 
 namespace {
@@ -187,6 +203,16 @@ std::uint32_t StringPool::intern(std::string_view s, std::uint32_t tag) {
   return id;
 }
 
+std::uint32_t SessionIds::append(SessionIds&& other) {
+  const auto base = static_cast<std::uint32_t>(strs_.size());
+  strs_.reserve(strs_.size() + other.strs_.size());
+  hashes_.reserve(hashes_.size() + other.hashes_.size());
+  for (const std::string_view s : other.strs_) strs_.push_back(s);
+  for (const std::uint64_t h : other.hashes_) hashes_.push_back(h);
+  arena_.adopt(std::move(other.arena_));
+  return base;
+}
+
 std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
   if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2));
   Latest& last = last_[user];
@@ -200,6 +226,17 @@ std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
 }
 
 // ---- EventLog ------------------------------------------------------------
+
+EventLog::EventLog(const EventLog& other, SameColumns)
+    : cols_(other.cols_),
+      time_(other.time_),
+      s_session_(other.s_session_),
+      s_feature_(other.s_feature_),
+      s_value_(other.s_value_),
+      s_by_(other.s_by_),
+      by_seen_(other.by_seen_),
+      by_vals_(other.by_vals_.size()),
+      slot_count_(other.slot_count_) {}
 
 EventLog::EventLog(LogColumns columns, const TimeContext& time)
     : cols_(std::move(columns)),
@@ -234,6 +271,7 @@ std::vector<std::string> EventLog::columns(const std::vector<std::string>& avail
     s_by_[i] = names.size();
     names.push_back(cols_.by[i]);
   }
+  slot_count_ = names.size();
   return names;
 }
 
@@ -282,16 +320,21 @@ Status EventLog::reject(const io::Record& r) const {
 // Fast checks, each field read once; when one fails, reject() names the first
 // problem. Touches no mutable state: may run on a reader thread.
 EventLog::Decoded EventLog::decode(const io::Record& r) const noexcept {
+  for (const io::Field& f : r.fields) {
+    if (f.present && !f.scalar) return Decoded{};  // the bound slots
+  }
+  return decode_texts([&r](std::size_t slot) { return text(r, slot); });
+}
+
+template <class TextOf>
+EventLog::Decoded EventLog::decode_texts(const TextOf& text_of) const noexcept {
   Decoded d;
-  const std::string_view user = text(r, s_user_), stamp = text(r, s_ts_), name = text(r, s_event_);
-  const std::string_view v = text(r, s_value_);
-  bool ok = !user.empty() && !stamp.empty() && !name.empty();
-  for (const io::Field& f : r.fields) ok = ok && (!f.present || f.scalar);  // the bound slots
-  if (!ok) return d;
+  const std::string_view user = text_of(s_user_), stamp = text_of(s_ts_), name = text_of(s_event_);
+  if (user.empty() || stamp.empty() || name.empty()) return d;
   const std::optional<time::Micros> ts = time_.parser.parse(stamp);
   if (!ts) return d;
   d.ts = *ts;
-  if (!v.empty()) {
+  if (const std::string_view v = text_of(s_value_); !v.empty()) {
     const std::optional<double> value = parse_finite(v);
     if (!value) return d;
     d.value = *value;
@@ -299,7 +342,7 @@ EventLog::Decoded EventLog::decode(const io::Record& r) const noexcept {
   }
   d.user_tag = StringPool::tag(user);
   d.event_tag = StringPool::tag(name);
-  const std::string_view feat = text(r, s_feature_);
+  const std::string_view feat = text_of(s_feature_);
   if (!feat.empty()) d.feature_tag = StringPool::tag(feat);
   d.ok = true;
   return d;
@@ -347,21 +390,26 @@ Status EventLog::add(const io::Record& r) {
   if (d.has_value && r.prepared.valid) d.value = *parse_finite(text(r, s_value_));  // decode() parsed it
   if (events_.size() >= kMaxEvents)
     return Error("events: more than " + std::to_string(kMaxEvents) + " events in one run");
+  store(d, [&r](std::size_t slot) { return text(r, slot); });
+  return Status::ok();
+}
 
+template <class TextOf>
+void EventLog::store(const Decoded& d, const TextOf& text_of) {
   // Segment key: the --by values joined by a unit separator (buffer reused).
   seg_key_.clear();
   for (std::size_t i = 0; i < s_by_.size(); ++i) {
     if (i) seg_key_.push_back('\x1f');
-    seg_key_.append(text(r, s_by_[i]));
+    seg_key_.append(text_of(s_by_[i]));
   }
 
   Event e{};
   e.ts = d.ts;
-  e.user = users_.intern(text(r, s_user_), d.user_tag);
-  e.event = names_.intern(text(r, s_event_), d.event_tag);
-  const std::string_view sid = text(r, s_session_);
+  e.user = users_.intern(text_of(s_user_), d.user_tag);
+  e.event = names_.intern(text_of(s_event_), d.event_tag);
+  const std::string_view sid = text_of(s_session_);
   e.session = sid.empty() ? kNone : sessions_.add(e.user, sid);
-  const std::string_view feat = text(r, s_feature_);
+  const std::string_view feat = text_of(s_feature_);
   e.feature = feat.empty() ? kNone : features_.intern(feat, d.feature_tag);
   if (s_by_.empty()) {
     if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
@@ -375,7 +423,117 @@ Status EventLog::add(const io::Record& r) {
   events_.push_back(e);
   if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
   if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
-  return Status::ok();
+}
+
+// ---- the bulk path --------------------------------------------------------
+
+// One part per chunk, each parsed on a thread of its own into an EventLog of
+// its own (no locks, no sharing), then absorbed in file order: a string's id is
+// then the one reading the file front to back gives it.
+std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
+  auto chunks = io::split_bulk(input, input.max_chunks != 0 ? input.max_chunks : io::bulk_threads());
+  if (!chunks) return std::nullopt;
+  std::vector<std::unique_ptr<EventLog>> parts;
+  for (std::size_t k = 0; k < chunks->size(); ++k) parts.push_back(std::make_unique<EventLog>(*this, SameColumns{}));
+  std::vector<char> taken(chunks->size(), 0);
+  {
+    // Out of memory on a thread declines (the record reader then meets it too,
+    // and reports it), instead of ending the process.
+    const auto run = [&](std::size_t k) noexcept {
+      try {
+        taken[k] = parts[k]->take((*chunks)[k]) ? 1 : 0;
+      } catch (...) {
+        taken[k] = 0;
+      }
+    };
+    std::vector<std::jthread> threads;
+    for (std::size_t k = 1; k < chunks->size(); ++k) threads.emplace_back(run, k);
+    if (!chunks->empty()) run(0);
+  }  // joins
+  std::uint64_t rows = 0, events = events_.size();
+  for (std::size_t k = 0; k < chunks->size(); ++k) {
+    if (taken[k] == 0) return std::nullopt;
+    rows += (*chunks)[k].rows();
+    events += parts[k]->events_.size();
+  }
+  if (events > kMaxEvents) return std::nullopt;  // add() reports it
+  for (auto& part : parts) {
+    absorb(*part);
+    part.reset();  // its memory goes before the next one grows the log
+  }
+  return rows;
+}
+
+// Every row of the chunk, or false at the first one add() would reject (or the
+// chunk declines).
+bool EventLog::take(io::BulkChunk& chunk) {
+  std::vector<std::string_view> slots(slot_count_);
+  const auto text_of = [&slots](std::size_t slot) {
+    return slot == kNoSlot ? std::string_view{} : trim(slots[slot]);
+  };
+  while (true) {
+    switch (chunk.next(slots)) {
+      case io::BulkChunk::Step::end: return true;
+      case io::BulkChunk::Step::decline: return false;
+      case io::BulkChunk::Step::row: break;
+    }
+    const Decoded d = decode_texts(text_of);
+    if (!d.ok || events_.size() >= kMaxEvents) return false;
+    store(d, text_of);
+  }
+}
+
+// Appends a part's events after this log's, mapping its string ids to this
+// log's (interning them in the part's id order, which is first-seen order).
+void EventLog::absorb(EventLog& part) {
+  if (events_.empty()) {  // then nothing was stored at all
+    take_data(part);
+    return;
+  }
+  const auto map_pool = [](StringPool& into, const StringPool& from) {
+    std::vector<std::uint32_t> map(from.size());
+    for (std::uint32_t i = 0; i < from.size(); ++i) map[i] = into.intern(from.str(i));
+    return map;
+  };
+  const std::vector<std::uint32_t> users = map_pool(users_, part.users_);
+  const std::vector<std::uint32_t> names = map_pool(names_, part.names_);
+  const std::vector<std::uint32_t> features = map_pool(features_, part.features_);
+  const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
+  const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
+  const std::size_t base = events_.size(), n = part.events_.size();
+  events_.reserve(base + n);
+  constexpr std::size_t kSlice = std::size_t{1} << 18;  // events copied between discards
+  for (std::size_t i = 0; i < n; ++i) {
+    Event e = part.events_[i];
+    e.user = users[e.user];
+    e.event = names[e.event];
+    if (e.session != kNone) e.session += session_base;
+    if (e.feature != kNone) e.feature = features[e.feature];
+    events_.push_back(e);
+    if ((i + 1) % kSlice == 0) part.events_.discard_prefix(i + 1);
+  }
+  for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
+  for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
+  values_.insert(values_.end(), part.values_.begin(), part.values_.end());
+  if (part.unsegmented_ != kNone && unsegmented_ == kNone) unsegmented_ = segs[part.unsegmented_];
+  if (part.min_ts_ && (!min_ts_ || *part.min_ts_ < *min_ts_)) min_ts_ = part.min_ts_;
+  if (part.max_ts_ && (!max_ts_ || *part.max_ts_ > *max_ts_)) max_ts_ = part.max_ts_;
+}
+
+// This log is empty: the part's data becomes its data, nothing copied.
+void EventLog::take_data(EventLog& part) {
+  events_ = std::move(part.events_);
+  segs_of_ = std::move(part.segs_of_);
+  value_rows_ = std::move(part.value_rows_);
+  values_ = std::move(part.values_);
+  users_ = std::move(part.users_);
+  names_ = std::move(part.names_);
+  features_ = std::move(part.features_);
+  segs_ = std::move(part.segs_);
+  sessions_ = std::move(part.sessions_);
+  unsegmented_ = part.unsegmented_;
+  min_ts_ = part.min_ts_;
+  max_ts_ = part.max_ts_;
 }
 
 const double* EventLog::value_of(std::size_t i) const noexcept {

@@ -57,6 +57,8 @@ inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
 /// Elsewhere than Linux: realloc.
 void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
 void free_block(void* p, std::size_t bytes) noexcept;
+/// Releases the whole pages of [p, p + bytes) of a grow_block block (a hint).
+void discard_block(void* p, std::size_t bytes) noexcept;
 
 /// Growable array of a trivially copyable T on grow_block: std::vector's
 /// doubling copied a 10M-event log about four times over and faulted in the
@@ -69,7 +71,31 @@ class PodBuffer {
   PodBuffer() = default;
   PodBuffer(const PodBuffer&) = delete;
   PodBuffer& operator=(const PodBuffer&) = delete;
+  PodBuffer(PodBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        cap_(std::exchange(other.cap_, 0)) {}
+  PodBuffer& operator=(PodBuffer&& other) noexcept {
+    if (this != &other) {
+      free_block(data_, cap_ * sizeof(T));
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      cap_ = std::exchange(other.cap_, 0);
+    }
+    return *this;
+  }
   ~PodBuffer() { free_block(data_, cap_ * sizeof(T)); }
+
+  /// Room for at least n elements without growing.
+  void reserve(std::size_t n) {
+    if (n <= cap_) return;
+    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), n * sizeof(T)));
+    cap_ = n;
+  }
+  /// Gives the memory of elements [0, n) back to the system; they read as
+  /// zero (or garbage) afterwards. For a buffer being copied elsewhere piece
+  /// by piece, so that the copy and the original are never whole at once.
+  void discard_prefix(std::size_t n) noexcept { discard_block(data_, n * sizeof(T)); }
 
   void push_back(const T& v) {
     if (size_ == cap_) grow();
@@ -98,6 +124,8 @@ class PodBuffer {
 class StringArena {
  public:
   std::string_view store(std::string_view s);
+  /// Takes over `other`'s strings (views of them stay valid).
+  void adopt(StringArena&& other);
 
  private:
   std::vector<std::unique_ptr<char[]>> chunks_;
@@ -148,6 +176,11 @@ class StringPool {
 class SessionIds {
  public:
   std::uint32_t add(std::uint32_t user, std::string_view sid);
+  /// Appends `other`'s codes after this one's: code c of `other` is base + c,
+  /// base being the return value. Users' latest ids stay this one's (a stale
+  /// latest id costs a new code for an equal id later, never a wrong result).
+  std::uint32_t append(SessionIds&& other);
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(strs_.size()); }
   /// A hint that `user`'s session id is looked at soon.
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);
@@ -203,9 +236,16 @@ struct LogColumns {
 class EventLog final : public io::RecordPreparer {
  public:
   EventLog(LogColumns columns, const TimeContext& time);
+  /// An empty log with `other`'s columns already bound (a part of add_bulk).
+  struct SameColumns {};
+  EventLog(const EventLog& other, SameColumns);
 
   std::vector<std::string> columns(const std::vector<std::string>& available);
   Status add(const io::Record& record);
+  /// RecordSink::add_bulk: the file's rows parsed on every core, each as add()
+  /// would take it; nullopt (log unchanged) if the bulk path declines, or a
+  /// row would be rejected: the record reader then reads the file and says why.
+  std::optional<std::uint64_t> add_bulk(const io::BulkInput& input);
   void prepare(io::Record& record) const noexcept override;
   void prefetch(const io::Prepared& prepared, Ahead ahead) const noexcept override;
 
@@ -242,6 +282,15 @@ class EventLog final : public io::RecordPreparer {
     bool ok = false, has_value = false;
   };
   Decoded decode(const io::Record& record) const noexcept;
+  /// decode() of a row whose slot texts (trimmed, "" when absent) text_of(slot) gives.
+  template <class TextOf>
+  Decoded decode_texts(const TextOf& text_of) const noexcept;
+  /// Interns and appends a decoded row (d.ok).
+  template <class TextOf>
+  void store(const Decoded& d, const TextOf& text_of);
+  bool take(io::BulkChunk& chunk);
+  void absorb(EventLog& part);
+  void take_data(EventLog& part);
   static io::Prepared pack(const Decoded& d) noexcept;
   static Decoded unpack(const io::Prepared& p) noexcept;
   Status reject(const io::Record& record) const;
@@ -254,6 +303,7 @@ class EventLog final : public io::RecordPreparer {
   std::vector<std::size_t> s_by_;
   std::vector<bool> by_seen_;
   std::vector<std::string_view> by_vals_;
+  std::size_t slot_count_ = 0;  // bound slots (columns()' size)
   std::string seg_key_;
   PodBuffer<Event> events_;
   PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
@@ -338,6 +388,7 @@ class EventLogSink : public Base {
     return log_.columns(available);
   }
   Status add(const io::Record& record) override { return log_.add(record); }
+  std::optional<std::uint64_t> add_bulk(const io::BulkInput& input) override { return log_.add_bulk(input); }
   const io::RecordPreparer* preparer() const noexcept override { return &log_; }
 
  protected:

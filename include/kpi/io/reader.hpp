@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kpi/error.hpp"
+#include "kpi/io/bulk.hpp"
 
 namespace kpi::io {
 
@@ -120,6 +121,13 @@ class RecordReader {
   /// it; false for errors that leave no safe place to resume (an unterminated
   /// quote, malformed JSON).
   bool can_skip_last_error() const noexcept { return recoverable_; }
+
+  /// After bind() and before next(): the rest of the input laid out for the
+  /// bulk path (bulk.hpp), when it is a regular file in a format that has one
+  /// (CSV/TSV, NDJSON) and no bound column has a --default; else nullopt.
+  /// The BulkInput refers to this reader, which must outlive it; reading it
+  /// leaves this reader where it was.
+  virtual std::optional<BulkInput> bulk() const { return std::nullopt; }
 
  protected:
   bool recoverable_ = false;

@@ -1,0 +1,220 @@
+// Chunks of a plain file, read with pread and split into rows (see bulk.hpp).
+#include "kpi/io/bulk.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "byte_source.hpp"
+#include "flat_json.hpp"
+#include "kpi/io/reader.hpp"
+#include "readers.hpp"
+
+namespace kpi::io {
+namespace {
+
+constexpr std::size_t kBufferBytes = std::size_t{4} << 20;
+constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+
+// Nonzero when some byte of v is zero; the lowest flagged byte is a real one.
+constexpr std::uint64_t has_zero(std::uint64_t v) noexcept { return (v - kOnes) & ~v & kHigh; }
+
+// Reads [offset, offset + n) completely; false on a read error or a short file.
+bool pread_all(int fd, char* dst, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, dst, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    dst += got;
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+// The offset just after the first '\n' at or after `from` (`end` if none).
+std::optional<std::uint64_t> line_start_after(int fd, std::uint64_t from, std::uint64_t end) {
+  char block[64 * 1024];
+  while (from < end) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof block, end - from));
+    if (!pread_all(fd, block, n, from)) return std::nullopt;
+    if (const void* nl = std::memchr(block, '\n', n); nl != nullptr)
+      return from + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block) + 1;
+    from += n;
+  }
+  return end;
+}
+
+// Whether a delimited line (its line ending removed) holds a byte only the
+// record reader handles: a quote, a CR (a line ending of its own there), or a
+// byte ≥ 0x80 or NUL that find_invalid_utf8 must vouch for. 8 bytes per step.
+bool needs_care(std::string_view s, bool& non_ascii) noexcept {
+  std::size_t i = 0;
+  bool special = false;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t quote_or_cr = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\r'));
+    if (quote_or_cr != 0) return true;
+    special = special || (has_zero(w) | (w & kHigh)) != 0;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\r') return true;
+    special = special || c == 0 || c >= 0x80;
+  }
+  non_ascii = special;
+  return false;
+}
+
+// The first `d` at or after i in s (s.size() if none), 8 bytes per step.
+[[gnu::always_inline]] inline std::size_t delimiter_at(std::string_view s, std::size_t i, char d) noexcept {
+  const std::uint64_t dd = kOnes * static_cast<unsigned char>(d);
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (const std::uint64_t hits = has_zero(w ^ dd); hits != 0) {
+      if constexpr (std::endian::native == std::endian::little)
+        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+      break;  // elsewhere the byte loop below finds it
+    }
+  }
+  while (i < s.size() && s[i] != d) ++i;
+  return i;
+}
+
+}  // namespace
+
+BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end)
+    : input_(&input), next_read_(begin), end_(end), first_(begin == 0) {
+  keys_.assign(input.key_of_slot.begin(), input.key_of_slot.end());
+}
+BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
+BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
+BulkChunk::~BulkChunk() = default;
+
+// Keeps the unconsumed tail, reads more after it; grows the buffer only when
+// one line fills it. False at the chunk's end or on a read error (or a file
+// that shrank since it was opened).
+bool BulkChunk::refill() {
+  if (next_read_ >= end_) return false;
+  if (buf_ == nullptr) {
+    cap_ = static_cast<std::size_t>(std::min<std::uint64_t>(kBufferBytes, end_ - next_read_));
+    buf_ = std::make_unique_for_overwrite<char[]>(cap_);
+  }
+  const std::size_t tail = len_ - pos_;
+  if (pos_ > 0) std::memmove(buf_.get(), buf_.get() + pos_, tail);
+  pos_ = 0;
+  len_ = tail;
+  if (len_ == cap_) {
+    if (cap_ >= ByteSource::kMaxRecordBytes) return false;  // the record reader says why
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap_ * 2);
+    std::memcpy(bigger.get(), buf_.get(), len_);
+    buf_ = std::move(bigger);
+    cap_ *= 2;
+  }
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(cap_ - len_, end_ - next_read_));
+  if (!pread_all(input_->fd, buf_.get() + len_, n, next_read_)) {
+    next_read_ = end_;
+    len_ = pos_ = 0;
+    return false;
+  }
+  next_read_ += n;
+  len_ += n;
+  return true;
+}
+
+BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
+  while (true) {
+    const char* start = buf_.get() + pos_;
+    const void* nl = len_ > pos_ ? std::memchr(start, '\n', len_ - pos_) : nullptr;
+    std::string_view line;
+    if (nl != nullptr) {
+      line = {start, static_cast<std::size_t>(static_cast<const char*>(nl) - start)};
+      pos_ += line.size() + 1;
+    } else if (next_read_ < end_) {
+      if (!refill()) return Step::decline;  // a read error, or the file shrank
+      continue;
+    } else if (pos_ < len_) {
+      line = {start, len_ - pos_};  // the file's last line, without a line ending
+      pos_ = len_;
+    } else {
+      return Step::end;
+    }
+    if (first_) {
+      first_ = false;
+      if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
+    Step step = Step::decline;
+    if (input_->format == Format::ndjson) {
+      switch (split_flat_object(line, keys_, slots, scratch_)) {
+        case FlatRow::row: step = Step::row; break;
+        case FlatRow::blank: continue;
+        case FlatRow::decline: return Step::decline;
+      }
+    } else {
+      if (line.empty()) continue;  // a blank line, as the record reader skips it
+      step = split_delimited(line, slots);
+    }
+    if (step == Step::row) ++rows_;
+    return step;
+  }
+}
+
+BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std::string_view> slots) {
+  bool non_ascii = false;
+  if (needs_care(line, non_ascii)) return Step::decline;
+  if (non_ascii && find_invalid_utf8(line) != std::string_view::npos) return Step::decline;
+  const std::size_t want = input_->fields;
+  fields_.resize(want);
+  const char d = input_->delimiter;
+  std::size_t field = 0, from = 0;
+  while (true) {
+    const std::size_t i = delimiter_at(line, from, d);
+    if (field == want) return Step::decline;  // more fields than the header
+    fields_[field++] = line.substr(from, i - from);
+    if (i == line.size()) break;
+    from = i + 1;
+  }
+  if (field != want) return Step::decline;
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const int col = input_->column_of_slot[s];
+    slots[s] = col < 0 ? std::string_view{} : fields_[static_cast<std::size_t>(col)];
+  }
+  return Step::row;
+}
+
+std::optional<std::vector<BulkChunk>> split_bulk(const BulkInput& input, std::size_t max_chunks) {
+  const std::uint64_t size = input.end > input.begin ? input.end - input.begin : 0;
+  const std::uint64_t by_size = std::max<std::uint64_t>(1, size / std::max<std::uint64_t>(1, input.min_chunk_bytes));
+  const auto n = static_cast<std::size_t>(std::clamp<std::uint64_t>(by_size, 1, std::max<std::size_t>(1, max_chunks)));
+  std::vector<BulkChunk> chunks;
+  std::uint64_t begin = input.begin;
+  for (std::size_t k = 1; k <= n && begin < input.end; ++k) {
+    std::uint64_t end = input.end;
+    if (k < n) {
+      // The chunk ends after the line that holds its nominal end (line_start_after
+      // looks from one byte before, so a nominal end at a line start stays put).
+      const std::uint64_t nominal = input.begin + size * k / n;
+      auto cut = line_start_after(input.fd, std::max(begin, nominal - 1), input.end);
+      if (!cut) return std::nullopt;
+      end = *cut;
+    }
+    if (end > begin) chunks.emplace_back(input, begin, end);
+    begin = end;
+  }
+  return chunks;
+}
+
+std::size_t bulk_threads() noexcept {
+  const unsigned n = std::thread::hardware_concurrency();
+  return std::clamp<std::size_t>(n, 1, 16);
+}
+
+}  // namespace kpi::io

@@ -1,0 +1,266 @@
+// The bulk path (include/kpi/io/bulk.hpp, EventLog::add_bulk): a file cut into
+// chunks and parsed on several threads must give the event log that reading it
+// record by record gives — the same users, names and features with the same
+// ids, the same events in the same order — and must decline, leaving the log
+// untouched, every file the record reader has to look at closely.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../../src/kinds/events_store.hpp"
+#include "kpi/io/reader.hpp"
+#include "records_fixture.hpp"
+
+using namespace kpi;
+using namespace kpi::events_detail;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("kpi_bulk_test_" + name)).string();
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = temp_path(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by)}; }
+
+std::unique_ptr<io::RecordReader> open_bound(const std::string& path, EventLog& log) {
+  auto reader = io::RecordReader::open(path, {});
+  REQUIRE(reader.has_value());
+  (*reader)->bind(log.columns((*reader)->columns()));
+  return std::move(*reader);
+}
+
+// Reads `path` record by record; every record must be accepted.
+void read_records_into(const std::string& path, EventLog& log) {
+  auto reader = open_bound(path, log);
+  io::Record record;
+  while (true) {
+    auto got = reader->next(record);
+    if (!got) FAIL(got.error().render());
+    if (!*got) break;
+    const Status st = log.add(record);
+    REQUIRE(st.ok());
+  }
+}
+
+// Reads `path` through the bulk path in (at most) `chunks` chunks.
+std::optional<std::uint64_t> read_bulk_into(const std::string& path, EventLog& log, std::size_t chunks) {
+  auto reader = open_bound(path, log);
+  auto bulk = reader->bulk();
+  REQUIRE(bulk.has_value());
+  bulk->min_chunk_bytes = 1;
+  bulk->max_chunks = chunks;
+  return log.add_bulk(*bulk);
+}
+
+void require_same_pool(const StringPool& a, const StringPool& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::uint32_t i = 0; i < a.size(); ++i) REQUIRE(a.str(i) == b.str(i));
+}
+
+// Equal logs: ids must match exactly; session codes may differ (SessionIds
+// compares them by text), so their texts are compared.
+void require_same_log(const EventLog& a, const EventLog& b) {
+  require_same_pool(a.users(), b.users());
+  require_same_pool(a.names(), b.names());
+  require_same_pool(a.features(), b.features());
+  REQUIRE(a.segment_count() == b.segment_count());
+  REQUIRE(a.events().size() == b.events().size());
+  for (std::size_t i = 0; i < a.events().size(); ++i) {
+    const Event& x = a.events()[i];
+    const Event& y = b.events()[i];
+    INFO("event " << i);
+    REQUIRE(x.ts == y.ts);
+    REQUIRE(x.user == y.user);
+    REQUIRE(x.event == y.event);
+    REQUIRE(x.feature == y.feature);
+    REQUIRE((x.session == kNone) == (y.session == kNone));
+    if (x.session != kNone) REQUIRE(a.sessions().str(x.session) == b.sessions().str(y.session));
+    const double* va = a.value_of(i);
+    const double* vb = b.value_of(i);
+    REQUIRE((va == nullptr) == (vb == nullptr));
+    if (va != nullptr) REQUIRE(*va == *vb);
+    REQUIRE(a.segment_dims(a.seg_of(i)) == b.segment_dims(b.seg_of(i)));
+  }
+  REQUIRE(a.min_ts() == b.min_ts());
+  REQUIRE(a.max_ts() == b.max_ts());
+}
+
+// A deterministic export with what plain files hold: repeated and new users,
+// session ids, blank and set features, rare values with spaces around them,
+// CRLF and LF line endings, blank lines, UTF-8 ids, several timestamp forms.
+std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
+  std::string out = std::string("user_id") + d + "timestamp" + d + "event" + d + "session_id" + d + "feature" +
+                    d + "value" + d + "plan\n";
+  std::uint64_t x = seed;
+  const auto next = [&x] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  static const char* const kEvents[] = {"page_view", "click", "signup", "purchase", "feature_use", "trial_start"};
+  static const char* const kFeatures[] = {"", "", "search", "export", "dashboard"};
+  static const char* const kPlans[] = {"free", "pro", " team "};
+  for (std::size_t i = 0; i < rows; ++i) {
+    const std::uint64_t user = next() % (i / 4 + 3);
+    std::string uid = (user % 7 == 3 ? "\xC3\xBC" : "u") + std::to_string(user);  // ü for some
+    if (user % 11 == 5) uid = " " + uid + (d == '\t' ? " " : "\t");                // trimmed
+    const std::uint64_t secs = 1735689600 + i * 37 + next() % 30;
+    std::string ts;
+    switch (next() % 3) {
+      case 0: ts = std::to_string(secs); break;
+      case 1: ts = "2025-01-" + std::to_string(10 + i % 9) + "T0" + std::to_string(i % 10) + ":15:0" +
+                   std::to_string(i % 10) + "Z"; break;
+      default: ts = "2025-02-0" + std::to_string(1 + i % 9) + " 12:00:00"; break;
+    }
+    const char* event = kEvents[next() % 6];
+    const std::string sid = next() % 5 == 0 ? "" : "s" + std::to_string(user) + "_" + std::to_string(i / 40);
+    const char* feature = kFeatures[next() % 5];
+    const std::string value = std::string(event) == "purchase" ? (next() % 2 ? " 29.00 " : "9.99") : "";
+    out += uid + d + ts + d + event + d + sid + d + feature + d + value + d + kPlans[next() % 3];
+    out += next() % 4 == 0 ? "\r\n" : "\n";
+    if (next() % 50 == 0) out += "\n";  // a blank line
+  }
+  return out;
+}
+
+// The same export as NDJSON: strings with escapes, numbers for epoch times and
+// values, keys left out when blank, null, spaces around tokens, CRLF.
+std::string plain_ndjson(std::size_t rows, std::uint64_t seed) {
+  std::string out;
+  std::uint64_t x = seed;
+  const auto next = [&x] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  static const char* const kEvents[] = {"page_view", "click", "sign\\\\up", "purchase", "feature\\u005fuse"};
+  for (std::size_t i = 0; i < rows; ++i) {
+    const std::uint64_t user = next() % (i / 4 + 3);
+    const std::uint64_t secs = 1735689600 + i * 37 + next() % 30;
+    out += "{\"user_id\":\"" + std::string(user % 7 == 3 ? "\xC3\xBC" : "u") + std::to_string(user) + "\"";
+    out += next() % 2 ? ", \"timestamp\": " + std::to_string(secs)
+                      : ",\"timestamp\":\"2025-03-0" + std::to_string(1 + i % 9) + "T10:00:00Z\"";
+    const char* event = kEvents[next() % 5];
+    out += std::string(",\"event\":\"") + event + "\"";
+    if (next() % 5 != 0) out += ",\"session_id\":\"s" + std::to_string(user) + "_" + std::to_string(i / 40) + "\"";
+    if (next() % 3 == 0) out += ",\"feature\":" + std::string(next() % 2 ? "null" : "\"search\"");
+    if (std::string(event) == "purchase") out += ",\"value\":" + std::string(next() % 2 ? "29.00" : "9.99");
+    out += ",\"ok\":true}";
+    out += next() % 4 == 0 ? "\r\n" : "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("bulk: an NDJSON file in chunks gives the log of reading it record by record", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string path = write_file("plain.ndjson", plain_ndjson(2500, 5));
+  EventLog expected(all_columns(), time);
+  read_records_into(path, expected);
+  REQUIRE(expected.events().size() == 2500);
+  REQUIRE(expected.names().find("sign\\up") != kNone);
+  REQUIRE(expected.names().find("feature_use") != kNone);  // unescaped
+  for (const std::size_t chunks : {1, 2, 5, 33}) {
+    INFO("chunks: " << chunks);
+    EventLog got(all_columns(), time);
+    REQUIRE(read_bulk_into(path, got, chunks) == std::optional<std::uint64_t>(2500));
+    require_same_log(expected, got);
+  }
+}
+
+TEST_CASE("bulk: a CSV file in chunks gives the log of reading it record by record", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string path = write_file("plain.csv", plain_events(',', 3000, 7));
+  EventLog expected(all_columns(), time);
+  read_records_into(path, expected);
+  REQUIRE(expected.events().size() == 3000);
+  for (const std::size_t chunks : {1, 2, 3, 7, 64}) {
+    INFO("chunks: " << chunks);
+    EventLog got(all_columns(), time);
+    const auto rows = read_bulk_into(path, got, chunks);
+    REQUIRE(rows == std::optional<std::uint64_t>(3000));
+    require_same_log(expected, got);
+  }
+}
+
+TEST_CASE("bulk: TSV, --by segments, and a second file appended to a log", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string first = write_file("first.tsv", plain_events('\t', 1500, 11));
+  const std::string second = write_file("second.tsv", plain_events('\t', 1700, 12));
+  EventLog expected(all_columns({"plan"}), time);
+  read_records_into(first, expected);
+  read_records_into(second, expected);
+  EventLog got(all_columns({"plan"}), time);
+  REQUIRE(read_bulk_into(first, got, 3) == std::optional<std::uint64_t>(1500));
+  REQUIRE(read_bulk_into(second, got, 5) == std::optional<std::uint64_t>(1700));
+  require_same_log(expected, got);
+  REQUIRE(got.segment_count() == 3);
+}
+
+TEST_CASE("bulk: the last line may lack its line ending; a BOM-less header-only file has no rows", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  EventLog got(all_columns(), time);
+  const std::string path = write_file("no_eol.csv", "user_id,timestamp,event\nu1,1735689600,a\nu2,1735689601,b");
+  REQUIRE(read_bulk_into(path, got, 2) == std::optional<std::uint64_t>(2));
+  REQUIRE(got.users().str(1) == "u2");
+  EventLog empty(all_columns(), time);
+  REQUIRE(read_bulk_into(write_file("header_only.csv", "user_id,timestamp,event\n"), empty, 2) ==
+          std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE("bulk: declines what only the record reader handles, leaving the log as it was", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string good = plain_events(',', 400, 3);
+  // Each case: a line appended near the end (so in the last chunk) that the
+  // bulk path must not take: the record reader accepts some and rejects others.
+  const std::vector<std::string> cases{
+      "u1,1735689600,\"quoted, event\",s,,,free\n",  // a quoted field (valid CSV)
+      "u1,1735689600,a,s,,,free\rnext\n",            // a bare CR ends a line there
+      "u1,1735689600,a,s,,\n",                       // ragged: too few fields
+      "u1,1735689600,a,s,,,free,extra\n",            // ragged: too many
+      "u1,not a time,a,s,,,free\n",                  // rejected by the events kind
+      "u1,1735689600,a,s,,abc,free\n",               // a value that is no number
+      ",1735689600,a,s,,,free\n",                    // a blank user id
+      "u\xFF,1735689600,a,s,,,free\n",               // invalid UTF-8
+      std::string("u1,17356\0,a,s,,,free\n", 21),        // a NUL byte
+  };
+  std::size_t i = 0;
+  for (const std::string& extra : cases) {
+    INFO("case " << i);
+    const std::string path = write_file("decline" + std::to_string(i++) + ".csv", good + extra);
+    EventLog log(all_columns(), time);
+    REQUIRE(read_bulk_into(path, log, 3) == std::nullopt);
+    REQUIRE(log.events().empty());
+    REQUIRE(log.users().size() == 0);
+    REQUIRE(!log.min_ts().has_value());
+  }
+}
+
+TEST_CASE("bulk: only regular files without --default offer a bulk path", "[bulk]") {
+  const std::string path = write_file("plain2.csv", "user_id,timestamp,event\nu1,1735689600,a\n");
+  io::ReaderOptions with_default;
+  with_default.defaults.emplace_back("session_id", "s");
+  auto reader = io::RecordReader::open(path, with_default);
+  REQUIRE(reader.has_value());
+  (*reader)->bind({"user_id", "timestamp", "event", "session_id"});
+  REQUIRE(!(*reader)->bulk().has_value());
+  auto plain = io::RecordReader::open(path, {});
+  REQUIRE(plain.has_value());
+  (*plain)->bind({"user_id", "timestamp", "event"});
+  const auto bulk = (*plain)->bulk();
+  REQUIRE(bulk.has_value());
+  REQUIRE(bulk->begin == 24);  // after the header line
+  REQUIRE(bulk->end == 40);
+  REQUIRE(bulk->fields == 3);
+}
