@@ -150,15 +150,15 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
       first_ = false;
       if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
     Step step = Step::decline;
-    if (input_->format == Format::ndjson) {
+    if (input_->format == Format::ndjson) {  // (split_flat_object takes a CRLF's CR itself)
       switch (split_flat_object(line, keys_, slots, scratch_)) {
         case FlatRow::row: step = Step::row; break;
         case FlatRow::blank: continue;
         case FlatRow::decline: return Step::decline;
       }
     } else {
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
       if (line.empty()) continue;  // a blank line, as the record reader skips it
       step = split_delimited(line, slots);
     }

@@ -23,11 +23,11 @@ using namespace kpi::events_detail;
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("kpi_bulk_test_" + name)).string();
+  return (std::filesystem::temp_directory_path() / std::string("kpi_bulk_test_").append(name)).string();
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = temp_path(name);
+  std::string path = temp_path(name);
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
@@ -97,12 +97,24 @@ void require_same_log(const EventLog& a, const EventLog& b) {
   REQUIRE(a.max_ts() == b.max_ts());
 }
 
+// Concatenation by appending: g++ 12 -O3 warns falsely (-Wrestrict) on
+// "literal" + std::string.
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::string out;
+  (out.append(parts), ...);
+  return out;
+}
+
+std::string num(std::uint64_t v) { return std::to_string(v); }
+
 // A deterministic export with what plain files hold: repeated and new users,
 // session ids, blank and set features, rare values with spaces around them,
 // CRLF and LF line endings, blank lines, UTF-8 ids, several timestamp forms.
 std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
-  std::string out = std::string("user_id") + d + "timestamp" + d + "event" + d + "session_id" + d + "feature" +
-                    d + "value" + d + "plan\n";
+  const std::string sep(1, d);
+  std::string out = cat("user_id", sep, "timestamp", sep, "event", sep, "session_id", sep, "feature", sep, "value",
+                        sep, "plan\n");
   std::uint64_t x = seed;
   const auto next = [&x] {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -113,21 +125,20 @@ std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
   static const char* const kPlans[] = {"free", "pro", " team "};
   for (std::size_t i = 0; i < rows; ++i) {
     const std::uint64_t user = next() % (i / 4 + 3);
-    std::string uid = (user % 7 == 3 ? "\xC3\xBC" : "u") + std::to_string(user);  // ü for some
-    if (user % 11 == 5) uid = " " + uid + (d == '\t' ? " " : "\t");                // trimmed
+    std::string uid = cat(user % 7 == 3 ? "\xC3\xBC" : "u", num(user));  // ü for some
+    if (user % 11 == 5) uid = cat(" ", uid, d == '\t' ? " " : "\t");     // trimmed
     const std::uint64_t secs = 1735689600 + i * 37 + next() % 30;
     std::string ts;
     switch (next() % 3) {
-      case 0: ts = std::to_string(secs); break;
-      case 1: ts = "2025-01-" + std::to_string(10 + i % 9) + "T0" + std::to_string(i % 10) + ":15:0" +
-                   std::to_string(i % 10) + "Z"; break;
-      default: ts = "2025-02-0" + std::to_string(1 + i % 9) + " 12:00:00"; break;
+      case 0: ts = num(secs); break;
+      case 1: ts = cat("2025-01-", num(10 + i % 9), "T0", num(i % 10), ":15:0", num(i % 10), "Z"); break;
+      default: ts = cat("2025-02-0", num(1 + i % 9), " 12:00:00"); break;
     }
-    const char* event = kEvents[next() % 6];
-    const std::string sid = next() % 5 == 0 ? "" : "s" + std::to_string(user) + "_" + std::to_string(i / 40);
-    const char* feature = kFeatures[next() % 5];
-    const std::string value = std::string(event) == "purchase" ? (next() % 2 ? " 29.00 " : "9.99") : "";
-    out += uid + d + ts + d + event + d + sid + d + feature + d + value + d + kPlans[next() % 3];
+    const std::string event = kEvents[next() % 6];
+    const std::string sid = next() % 5 == 0 ? "" : cat("s", num(user), "_", num(i / 40));
+    const std::string feature = kFeatures[next() % 5];
+    const std::string value = event == "purchase" ? (next() % 2 ? " 29.00 " : "9.99") : "";
+    out += cat(uid, sep, ts, sep, event, sep, sid, sep, feature, sep, value, sep, kPlans[next() % 3]);
     out += next() % 4 == 0 ? "\r\n" : "\n";
     if (next() % 50 == 0) out += "\n";  // a blank line
   }
@@ -147,14 +158,14 @@ std::string plain_ndjson(std::size_t rows, std::uint64_t seed) {
   for (std::size_t i = 0; i < rows; ++i) {
     const std::uint64_t user = next() % (i / 4 + 3);
     const std::uint64_t secs = 1735689600 + i * 37 + next() % 30;
-    out += "{\"user_id\":\"" + std::string(user % 7 == 3 ? "\xC3\xBC" : "u") + std::to_string(user) + "\"";
-    out += next() % 2 ? ", \"timestamp\": " + std::to_string(secs)
-                      : ",\"timestamp\":\"2025-03-0" + std::to_string(1 + i % 9) + "T10:00:00Z\"";
-    const char* event = kEvents[next() % 5];
-    out += std::string(",\"event\":\"") + event + "\"";
-    if (next() % 5 != 0) out += ",\"session_id\":\"s" + std::to_string(user) + "_" + std::to_string(i / 40) + "\"";
-    if (next() % 3 == 0) out += ",\"feature\":" + std::string(next() % 2 ? "null" : "\"search\"");
-    if (std::string(event) == "purchase") out += ",\"value\":" + std::string(next() % 2 ? "29.00" : "9.99");
+    out += cat("{\"user_id\":\"", user % 7 == 3 ? "\xC3\xBC" : "u", num(user), "\"");
+    out += next() % 2 ? cat(", \"timestamp\": ", num(secs))
+                      : cat(",\"timestamp\":\"2025-03-0", num(1 + i % 9), "T10:00:00Z\"");
+    const std::string event = kEvents[next() % 5];
+    out += cat(",\"event\":\"", event, "\"");
+    if (next() % 5 != 0) out += cat(",\"session_id\":\"s", num(user), "_", num(i / 40), "\"");
+    if (next() % 3 == 0) out += cat(",\"feature\":", next() % 2 ? "null" : "\"search\"");
+    if (event == "purchase") out += cat(",\"value\":", next() % 2 ? "29.00" : "9.99");
     out += ",\"ok\":true}";
     out += next() % 4 == 0 ? "\r\n" : "\n";
   }
@@ -238,7 +249,7 @@ TEST_CASE("bulk: declines what only the record reader handles, leaving the log a
   std::size_t i = 0;
   for (const std::string& extra : cases) {
     INFO("case " << i);
-    const std::string path = write_file("decline" + std::to_string(i++) + ".csv", good + extra);
+    const std::string path = write_file(cat("decline", num(i++), ".csv"), cat(good, extra));
     EventLog log(all_columns(), time);
     REQUIRE(read_bulk_into(path, log, 3) == std::nullopt);
     REQUIRE(log.events().empty());

@@ -52,6 +52,8 @@ class BulkChunk {
   enum class Step { row, end, decline };
 
   BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end);
+  BulkChunk(const BulkChunk&) = delete;
+  BulkChunk& operator=(const BulkChunk&) = delete;
   BulkChunk(BulkChunk&&) noexcept;
   BulkChunk& operator=(BulkChunk&&) noexcept;
   ~BulkChunk();
