@@ -2,6 +2,7 @@
 #include "events_store.hpp"
 
 #include "kpi/formulas/stats.hpp"
+#include "kpi/io/bulk.hpp"
 
 #include <sys/mman.h>
 
@@ -577,18 +578,74 @@ namespace {
 
 // Stable counting sort: `out` lists the indices `in` lists (all events when `in`
 // is empty), ordered by key(index) < nkeys, input order among equal keys.
-template <class Key>
+// `placed(j, i)` is called as index i goes to position j.
+template <class Key, class Placed>
 void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vector<std::uint32_t>& out,
-                   std::size_t nkeys, Key key) {
+                   std::size_t nkeys, Key key, Placed placed) {
   std::vector<std::uint32_t> start(nkeys + 1, 0);
   for (std::size_t i = 0; i < n; ++i) ++start[key(i) + 1];
   for (std::size_t k = 1; k <= nkeys; ++k) start[k] += start[k - 1];
   out.resize(n);
   if (in.empty()) {
-    for (std::size_t i = 0; i < n; ++i) out[start[key(i)]++] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t j = start[key(i)]++;
+      out[j] = static_cast<std::uint32_t>(i);
+      placed(j, i);
+    }
   } else {
-    for (const std::uint32_t i : in) out[start[key(i)]++] = i;
+    for (const std::uint32_t i : in) {
+      const std::uint32_t j = start[key(i)]++;
+      out[j] = i;
+      placed(j, i);
+    }
   }
+}
+
+// Events copied between two discards of the source's pages.
+constexpr std::size_t kSlice = std::size_t{1} << 18;
+
+// Fewer events than this are grouped on one thread.
+constexpr std::size_t kParallelGroupMin = std::size_t{1} << 20;
+
+// The stable counting sort by user of `src` into `ev` (and the permutation into
+// `order`), on every core: each thread counts, then places, one range of the
+// input; a user's events from an earlier range go before those of a later one,
+// so the order is the one-thread order. Each event goes straight to its place,
+// read in input order: the source's pages are given back as they are copied.
+void group_by_user(PodBuffer<Event>& src, std::size_t users, PodBuffer<Event>& ev,
+                   std::vector<std::uint32_t>& order) {
+  const std::size_t n = src.size();
+  const std::size_t nt = n < kParallelGroupMin ? 1 : io::bulk_threads();
+  std::vector<std::size_t> cut(nt + 1);
+  for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
+  std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
+  const auto on_threads = [nt](const auto& work) {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 1; t < nt; ++t) threads.emplace_back(work, t);
+    work(0);
+  };
+  on_threads([&](std::size_t t) {
+    std::vector<std::uint32_t>& count = next[t];
+    for (std::size_t i = cut[t]; i < cut[t + 1]; ++i) ++count[src[i].user];
+  });
+  std::uint32_t at = 0;  // counts become each range's first position per user
+  for (std::size_t u = 0; u < users; ++u) {
+    for (std::size_t t = 0; t < nt; ++t) at += std::exchange(next[t][u], at);
+  }
+  order.resize(n);
+  on_threads([&](std::size_t t) {
+    std::vector<std::uint32_t>& pos = next[t];
+    std::size_t done = cut[t];
+    for (std::size_t i = cut[t]; i < cut[t + 1]; ++i) {
+      const std::uint32_t j = pos[src[i].user]++;
+      ev[j] = src[i];
+      order[j] = static_cast<std::uint32_t>(i);
+      if (i + 1 - done == kSlice) {
+        src.discard_range(done, i + 1);
+        done = i + 1;
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -597,30 +654,56 @@ void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vec
 // user) — a counting sort, linear — most users' rows are already in time order
 // and only the others are sorted. Same order as a stable sort on the full key.
 SortedEvents sort_events(EventLog& log, bool by_segment) {
-  const PodBuffer<Event>& ev = log.events();
+  PodBuffer<Event> src = std::move(log.events());
+  const std::size_t n = src.size();
+  PodBuffer<Event> ev;
+  ev.reserve(n);
+  ev.resize_for_overwrite(n);
   std::vector<std::uint32_t> order, by_seg;
-  counting_sort(ev.size(), {}, order, log.users().size(), [&](std::size_t i) { return ev[i].user; });
-  if (by_segment) {
-    counting_sort(ev.size(), order, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); });
+  if (!by_segment) {
+    group_by_user(src, log.users().size(), ev, order);
+  } else {
+    const auto none = [](std::uint32_t, std::size_t) {};
+    counting_sort(n, {}, order, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
+    counting_sort(n, order, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); }, none);
     order.swap(by_seg);
     by_seg = {};
+    for (std::size_t j = 0; j < n; ++j) ev[j] = src[order[j]];
   }
-  // Groups are in input order: a stable sort by time gives input order among equals.
-  const auto by_time = [&](std::uint32_t a, std::uint32_t b) { return ev[a].ts < ev[b].ts; };
-  const auto same_group = [&](std::uint32_t a, std::uint32_t b) {
-    return ev[a].user == ev[b].user && (!by_segment || log.seg_of(a) == log.seg_of(b));
+  src = PodBuffer<Event>();
+  // Groups are in input order: a stable sort by time gives input order among
+  // equals. The few unsorted groups are sorted through a permutation, so the
+  // events and their input indices move together.
+  const auto same_group = [&](std::size_t a, std::size_t b) {
+    return ev[a].user == ev[b].user && (!by_segment || log.seg_of(order[a]) == log.seg_of(order[b]));
   };
+  std::vector<std::uint32_t> perm;
+  std::vector<Event> moved;
+  std::vector<std::uint32_t> moved_order;
   std::size_t b = 0;
-  while (b < order.size()) {
+  while (b < n) {
     std::size_t e = b + 1;
     bool sorted = true;
-    for (; e < order.size() && same_group(order[e], order[b]); ++e)
-      sorted = sorted && ev[order[e - 1]].ts <= ev[order[e]].ts;
-    if (!sorted) std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(b),
-                                  order.begin() + static_cast<std::ptrdiff_t>(e), by_time);
+    for (; e < n && same_group(e, b); ++e) sorted = sorted && ev[e - 1].ts <= ev[e].ts;
+    if (!sorted) {
+      perm.resize(e - b);
+      std::iota(perm.begin(), perm.end(), static_cast<std::uint32_t>(b));
+      std::stable_sort(perm.begin(), perm.end(),
+                       [&](std::uint32_t x, std::uint32_t y) { return ev[x].ts < ev[y].ts; });
+      moved.clear();
+      moved_order.clear();
+      for (const std::uint32_t k : perm) {
+        moved.push_back(ev[k]);
+        moved_order.push_back(order[k]);
+      }
+      for (std::size_t k = b; k < e; ++k) {
+        ev[k] = moved[k - b];
+        order[k] = moved_order[k - b];
+      }
+    }
     b = e;
   }
-  return SortedEvents(log, std::move(order));
+  return SortedEvents(log, std::move(ev), std::move(order));
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

@@ -92,10 +92,20 @@ class PodBuffer {
     data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), n * sizeof(T)));
     cap_ = n;
   }
+  /// Makes the size n, the new elements uninitialised (to be written before read).
+  /// REQUIRES: n <= the capacity (reserve(n) first).
+  void resize_for_overwrite(std::size_t n) noexcept { size_ = n; }
   /// Gives the memory of elements [0, n) back to the system; they read as
   /// zero (or garbage) afterwards. For a buffer being copied elsewhere piece
   /// by piece, so that the copy and the original are never whole at once.
   void discard_prefix(std::size_t n) noexcept { discard_block(data_, n * sizeof(T)); }
+  /// As discard_prefix, for elements [from, to): only the pages wholly inside.
+  void discard_range(std::size_t from, std::size_t to) noexcept {
+    constexpr std::size_t kPage = 4096;
+    const auto first = (reinterpret_cast<std::uintptr_t>(data_ + from) + kPage - 1) / kPage * kPage;
+    const auto last = reinterpret_cast<std::uintptr_t>(data_ + to) / kPage * kPage;
+    if (last > first) discard_block(reinterpret_cast<void*>(first), last - first);
+  }
 
   void push_back(const T& v) {
     if (size_ == cap_) grow();
@@ -341,26 +351,31 @@ class DayCache {
 /// holds more than kinds::PeriodGrid::kMaxPeriods periods.
 Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::Period p);
 
-/// The log's events in sorted order, as a permutation of indices: the events
-/// are never moved (moving them in place was a chain of dependent cache misses
-/// as long as the log; a sorted copy would double the memory).
+/// The log's events in sorted order: a copy of each event in that order (read
+/// front to back by the analyses, so each user's events are contiguous in
+/// memory) and the permutation of input indices (for the rare lookups by input
+/// index: segment and value).
 class SortedEvents {
  public:
-  SortedEvents(const EventLog& log, std::vector<std::uint32_t> order)
-      : log_(log), order_(std::move(order)) {}
+  SortedEvents(const EventLog& log, PodBuffer<Event> events, std::vector<std::uint32_t> order)
+      : log_(log), events_(std::move(events)), order_(std::move(order)) {}
   std::size_t size() const noexcept { return order_.size(); }
   bool empty() const noexcept { return order_.empty(); }
-  const Event& operator[](std::size_t i) const noexcept { return log_.events()[order_[i]]; }
+  const Event& operator[](std::size_t i) const noexcept { return events_[i]; }
   std::uint32_t seg(std::size_t i) const noexcept { return log_.seg_of(order_[i]); }
   const double* value(std::size_t i) const noexcept { return log_.value_of(order_[i]); }
 
  private:
   const EventLog& log_;
+  PodBuffer<Event> events_;
   std::vector<std::uint32_t> order_;
 };
 
 /// The log's events by (segment, user, timestamp), keeping input order among
-/// equals, when `by_segment`; else by (user, timestamp).
+/// equals, when `by_segment`; else by (user, timestamp). Takes the events out
+/// of the log (log.events() is empty afterwards): copying them into sorted
+/// order frees the log's memory as it goes, so the two copies are never whole
+/// at once (except with --by segments).
 SortedEvents sort_events(EventLog& log, bool by_segment);
 
 /// Type-7 percentile of a sorted sample; nullopt when empty.
