@@ -21,8 +21,6 @@ namespace {
 constexpr std::size_t kBufferBytes = std::size_t{4} << 20;
 constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
 
-// Nonzero when some byte of v is zero; the lowest flagged byte is a real one.
-constexpr std::uint64_t has_zero(std::uint64_t v) noexcept { return (v - kOnes) & ~v & kHigh; }
 
 // Reads [offset, offset + n) completely; false on a read error or a short file.
 bool pread_all(int fd, char* dst, std::size_t n, std::uint64_t offset) {
@@ -50,42 +48,12 @@ std::optional<std::uint64_t> line_start_after(int fd, std::uint64_t from, std::u
   return end;
 }
 
-// Whether a delimited line (its line ending removed) holds a byte only the
-// record reader handles: a quote, a CR (a line ending of its own there), or a
-// byte ≥ 0x80 or NUL that find_invalid_utf8 must vouch for. 8 bytes per step.
-bool needs_care(std::string_view s, bool& non_ascii) noexcept {
-  std::size_t i = 0;
-  bool special = false;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const std::uint64_t quote_or_cr = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\r'));
-    if (quote_or_cr != 0) return true;
-    special = special || (has_zero(w) | (w & kHigh)) != 0;
-  }
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\r') return true;
-    special = special || c == 0 || c >= 0x80;
-  }
-  non_ascii = special;
-  return false;
-}
-
-// The first `d` at or after i in s (s.size() if none), 8 bytes per step.
-[[gnu::always_inline]] inline std::size_t delimiter_at(std::string_view s, std::size_t i, char d) noexcept {
-  const std::uint64_t dd = kOnes * static_cast<unsigned char>(d);
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (const std::uint64_t hits = has_zero(w ^ dd); hits != 0) {
-      if constexpr (std::endian::native == std::endian::little)
-        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
-      break;  // elsewhere the byte loop below finds it
-    }
-  }
-  while (i < s.size() && s[i] != d) ++i;
-  return i;
+// Exactly the zero bytes of v: bit 7 of each byte that is zero. (The shorter
+// (v - 0x01..) & ~v & 0x80.. also flags a 0x01 byte above a zero one: a '-'
+// after a ',' would read as a second comma.)
+constexpr std::uint64_t zero_bytes(std::uint64_t v) noexcept {
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  return ~(((v & kLow7) + kLow7) | v | kLow7);
 }
 
 }  // namespace
@@ -167,22 +135,45 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
   }
 }
 
+// One pass, 8 bytes per step: the delimiters' positions cut the fields, and
+// any byte only the record reader handles is noted on the way — a quote, a CR
+// (a line ending of its own there), or a byte >= 0x80 or NUL, which
+// find_invalid_utf8 must vouch for.
 BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std::string_view> slots) {
-  bool non_ascii = false;
-  if (needs_care(line, non_ascii)) return Step::decline;
-  if (non_ascii && find_invalid_utf8(line) != std::string_view::npos) return Step::decline;
-  const std::size_t want = input_->fields;
-  fields_.resize(want);
+  const std::size_t want = input_->fields, n = line.size();
+  fields_.resize(want + 1);  // room for one too many, which declines
+  const char* p = line.data();
   const char d = input_->delimiter;
-  std::size_t field = 0, from = 0;
-  while (true) {
-    const std::size_t i = delimiter_at(line, from, d);
-    if (field == want) return Step::decline;  // more fields than the header
-    fields_[field++] = line.substr(from, i - from);
-    if (i == line.size()) break;
-    from = i + 1;
+  const std::uint64_t dd = kOnes * static_cast<unsigned char>(d);
+  std::uint64_t care = 0, high = 0;
+  std::size_t field = 0, from = 0, i = 0;
+  const auto cut = [&](std::size_t at) noexcept {
+    if (field < want) fields_[field] = std::string_view(p + from, at - from);
+    ++field;
+    from = at + 1;
+  };
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    care |= zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\r'));
+    high |= zero_bytes(w) | (w & kHigh);
+    for (std::uint64_t hits = zero_bytes(w ^ dd); hits != 0; hits &= hits - 1) {
+      if constexpr (std::endian::native == std::endian::little) {
+        cut(i + static_cast<std::size_t>(std::countr_zero(hits)) / 8);
+      } else {
+        return Step::decline;  // elsewhere the record reader does it all
+      }
+    }
   }
-  if (field != want) return Step::decline;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c == '"' || c == '\r') care = 1;
+    if (c == 0 || c >= 0x80) high = 1;
+    if (p[i] == d) cut(i);
+  }
+  cut(n);
+  if (care != 0 || field != want) return Step::decline;
+  if (high != 0 && find_invalid_utf8(line) != std::string_view::npos) return Step::decline;
   for (std::size_t s = 0; s < slots.size(); ++s) {
     const int col = input_->column_of_slot[s];
     slots[s] = col < 0 ? std::string_view{} : fields_[static_cast<std::size_t>(col)];
