@@ -102,6 +102,16 @@ class TimestampParser {
   /// The UTC instant, or nullopt when `text` is not a valid timestamp (e.g. month
   /// 13, Feb 29 of a non-leap year, second 60, trailing garbage).
   std::optional<Micros> parse(std::string_view text) const noexcept;
+  /// The date of the last "YYYY-MM-DDTHH:MM:SSZ" stamp parse() read with it:
+  /// rows of a time-ordered export mostly share their date with the row before.
+  /// One per thread (a parser is shared; its memo is not).
+  struct DateMemo {
+    char date[10] = {};     ///< "YYYY-MM-DD" of a valid date, when `set`
+    std::int64_t days = 0;  ///< days_from_civil of that date
+    bool set = false;
+  };
+  /// As parse(text), the same result, with the date looked up in `memo` first.
+  std::optional<Micros> parse(std::string_view text, DateMemo& memo) const noexcept;
   /// For diagnostics: "an ISO 8601 date-time or epoch" or "a date-time in the
   /// format '%m/%d/%Y %H:%M'".
   std::string expectation() const;

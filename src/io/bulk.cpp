@@ -2,6 +2,9 @@
 #include "kpi/io/bulk.hpp"
 
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -135,7 +138,7 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
   }
 }
 
-// One pass, 8 bytes per step: the delimiters' positions cut the fields, and
+// One pass, 16 or 8 bytes per step: the delimiters' positions cut the fields, and
 // any byte only the record reader handles is noted on the way — a quote, a CR
 // (a line ending of its own there), or a byte >= 0x80 or NUL, which
 // find_invalid_utf8 must vouch for.
@@ -152,6 +155,18 @@ BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std:
     ++field;
     from = at + 1;
   };
+#if defined(__SSE2__)
+  // 16 bytes per step where x86-64 always has SSE2: exact byte compares.
+  const __m128i vd = _mm_set1_epi8(d), vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r');
+  const __m128i vz = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    care |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, vq), _mm_cmpeq_epi8(w, vr))));
+    high |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(w, _mm_cmpeq_epi8(w, vz))));
+    for (auto hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(w, vd))); hits != 0; hits &= hits - 1)
+      cut(i + static_cast<std::size_t>(std::countr_zero(hits)));
+  }
+#endif
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w;
     std::memcpy(&w, p + i, 8);

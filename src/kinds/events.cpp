@@ -184,7 +184,7 @@ Expected<Table> EventsAggregator::finish() {
   auto made = make_grid(log_, opt_.period);
   if (!made) return std::move(made).error();
   if (!*made) {
-    table.warnings.push_back(log_.events().empty()
+    table.warnings.push_back(log_.empty()
                                  ? "events: no events, nothing to report"
                                  : "events: the analysis range is empty (--to before the first "
                                    "event or --from after the last one)");

@@ -324,15 +324,15 @@ EventLog::Decoded EventLog::decode(const io::Record& r) const noexcept {
   for (const io::Field& f : r.fields) {
     if (f.present && !f.scalar) return Decoded{};  // the bound slots
   }
-  return decode_texts([&r](std::size_t slot) { return text(r, slot); });
+  return decode_texts([&r](std::size_t slot) { return text(r, slot); }, nullptr);
 }
 
 template <class TextOf>
-EventLog::Decoded EventLog::decode_texts(const TextOf& text_of) const noexcept {
+EventLog::Decoded EventLog::decode_texts(const TextOf& text_of, time::TimestampParser::DateMemo* memo) const noexcept {
   Decoded d;
   const std::string_view user = text_of(s_user_), stamp = text_of(s_ts_), name = text_of(s_event_);
   if (user.empty() || stamp.empty() || name.empty()) return d;
-  const std::optional<time::Micros> ts = time_.parser.parse(stamp);
+  const std::optional<time::Micros> ts = memo != nullptr ? time_.parser.parse(stamp, *memo) : time_.parser.parse(stamp);
   if (!ts) return d;
   d.ts = *ts;
   if (const std::string_view v = text_of(s_value_); !v.empty()) {
@@ -389,7 +389,7 @@ Status EventLog::add(const io::Record& r) {
   Decoded d = r.prepared.valid ? unpack(r.prepared) : decode(r);
   if (!d.ok) return reject(r);
   if (d.has_value && r.prepared.valid) d.value = *parse_finite(text(r, s_value_));  // decode() parsed it
-  if (events_.size() >= kMaxEvents)
+  if (count_ >= kMaxEvents)
     return Error("events: more than " + std::to_string(kMaxEvents) + " events in one run");
   store(d, [&r](std::size_t slot) { return text(r, slot); });
   return Status::ok();
@@ -418,10 +418,12 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
     segs_of_.push_back(segs_.intern(seg_key_));
   }
   if (d.has_value) {
-    value_rows_.push_back(static_cast<std::uint32_t>(events_.size()));
+    value_rows_.push_back(static_cast<std::uint32_t>(count_));
     values_.push_back(d.value);
   }
-  events_.push_back(e);
+  if (runs_.empty()) runs_.emplace_back();
+  runs_.back().push_back(e);
+  ++count_;
   if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
   if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
 }
@@ -451,11 +453,11 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
     for (std::size_t k = 1; k < chunks->size(); ++k) threads.emplace_back(run, k);
     if (!chunks->empty()) run(0);
   }  // joins
-  std::uint64_t rows = 0, events = events_.size();
+  std::uint64_t rows = 0, events = count_;
   for (std::size_t k = 0; k < chunks->size(); ++k) {
     if (taken[k] == 0) return std::nullopt;
     rows += (*chunks)[k].rows();
-    events += parts[k]->events_.size();
+    events += parts[k]->count_;
   }
   if (events > kMaxEvents) return std::nullopt;  // add() reports it
   for (auto& part : parts) {
@@ -469,25 +471,26 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
 // chunk declines).
 bool EventLog::take(io::BulkChunk& chunk) {
   std::vector<std::string_view> slots(slot_count_);
-  const auto text_of = [&slots](std::size_t slot) {
-    return slot == kNoSlot ? std::string_view{} : trim(slots[slot]);
-  };
+  const auto text_of = [&slots](std::size_t slot) { return slot == kNoSlot ? std::string_view{} : slots[slot]; };
+  time::TimestampParser::DateMemo memo;
   while (true) {
     switch (chunk.next(slots)) {
       case io::BulkChunk::Step::end: return true;
       case io::BulkChunk::Step::decline: return false;
       case io::BulkChunk::Step::row: break;
     }
-    const Decoded d = decode_texts(text_of);
-    if (!d.ok || events_.size() >= kMaxEvents) return false;
+    for (std::string_view& slot : slots) slot = trim(slot);  // once, not at every use
+    const Decoded d = decode_texts(text_of, &memo);
+    if (!d.ok || count_ >= kMaxEvents) return false;
     store(d, text_of);
   }
 }
 
 // Appends a part's events after this log's, mapping its string ids to this
 // log's (interning them in the part's id order, which is first-seen order).
+// The part's runs are rewritten in place and moved over, never copied.
 void EventLog::absorb(EventLog& part) {
-  if (events_.empty()) {  // then nothing was stored at all
+  if (count_ == 0) {  // then nothing was stored at all
     take_data(part);
     return;
   }
@@ -501,18 +504,19 @@ void EventLog::absorb(EventLog& part) {
   const std::vector<std::uint32_t> features = map_pool(features_, part.features_);
   const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
   const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
-  const std::size_t base = events_.size(), n = part.events_.size();
-  events_.reserve(base + n);
-  constexpr std::size_t kSlice = std::size_t{1} << 18;  // events copied between discards
-  for (std::size_t i = 0; i < n; ++i) {
-    Event e = part.events_[i];
-    e.user = users[e.user];
-    e.event = names[e.event];
-    if (e.session != kNone) e.session += session_base;
-    if (e.feature != kNone) e.feature = features[e.feature];
-    events_.push_back(e);
-    if ((i + 1) % kSlice == 0) part.events_.discard_prefix(i + 1);
+  const std::size_t base = count_;
+  for (PodBuffer<Event>& run : part.runs_) {
+    for (Event& e : run) {
+      e.user = users[e.user];
+      e.event = names[e.event];
+      if (e.session != kNone) e.session += session_base;
+      if (e.feature != kNone) e.feature = features[e.feature];
+    }
+    count_ += run.size();
+    runs_.push_back(std::move(run));
   }
+  part.runs_.clear();
+  part.count_ = 0;
   for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
   for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
   values_.insert(values_.end(), part.values_.begin(), part.values_.end());
@@ -521,9 +525,21 @@ void EventLog::absorb(EventLog& part) {
   if (part.max_ts_ && (!max_ts_ || *part.max_ts_ > *max_ts_)) max_ts_ = part.max_ts_;
 }
 
+const Event& EventLog::event(std::size_t i) const noexcept {
+  std::size_t r = 0;
+  while (i >= runs_[r].size()) i -= runs_[r++].size();
+  return runs_[r][i];
+}
+
+std::vector<PodBuffer<Event>> EventLog::take_runs() noexcept {
+  count_ = 0;
+  return std::exchange(runs_, {});
+}
+
 // This log is empty: the part's data becomes its data, nothing copied.
 void EventLog::take_data(EventLog& part) {
-  events_ = std::move(part.events_);
+  runs_ = std::move(part.runs_);
+  count_ = std::exchange(part.count_, 0);
   segs_of_ = std::move(part.segs_of_);
   value_rows_ = std::move(part.value_rows_);
   values_ = std::move(part.values_);
@@ -607,14 +623,31 @@ constexpr std::size_t kSlice = std::size_t{1} << 18;
 // Fewer events than this are grouped on one thread.
 constexpr std::size_t kParallelGroupMin = std::size_t{1} << 20;
 
-// The stable counting sort by user of `src` into `ev` (and the permutation into
-// `order`), on every core: each thread counts, then places, one range of the
-// input; a user's events from an earlier range go before those of a later one,
-// so the order is the one-thread order. Each event goes straight to its place,
-// read in input order: the source's pages are given back as they are copied.
-void group_by_user(PodBuffer<Event>& src, std::size_t users, PodBuffer<Event>& ev,
+// Calls f(i, run, k) for the events of input indices [from, to), where
+// run[k] is event i; `bases[r]` is the input index of run r's first event.
+template <class F>
+void for_each_event(std::vector<PodBuffer<Event>>& runs, const std::vector<std::size_t>& bases,
+                    std::size_t from, std::size_t to, const F& f) {
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const std::size_t lo = std::max(from, bases[r]), hi = std::min(to, bases[r] + runs[r].size());
+    for (std::size_t i = lo; i < hi; ++i) f(i, runs[r], i - bases[r]);
+  }
+}
+
+// The stable counting sort by user of the events in `runs` into `ev` (and the
+// permutation into `order`), on every core: each thread counts, then places,
+// one range of the input; a user's events from an earlier range go before
+// those of a later one, so the order is the one-thread order. Each event goes
+// straight to its place, read in input order: the runs' pages are given back
+// as they are copied.
+void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBuffer<Event>& ev,
                    std::vector<std::uint32_t>& order) {
-  const std::size_t n = src.size();
+  std::vector<std::size_t> bases;
+  std::size_t n = 0;
+  for (const auto& run : runs) {
+    bases.push_back(n);
+    n += run.size();
+  }
   const std::size_t nt = n < kParallelGroupMin ? 1 : io::bulk_threads();
   std::vector<std::size_t> cut(nt + 1);
   for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
@@ -626,7 +659,8 @@ void group_by_user(PodBuffer<Event>& src, std::size_t users, PodBuffer<Event>& e
   };
   on_threads([&](std::size_t t) {
     std::vector<std::uint32_t>& count = next[t];
-    for (std::size_t i = cut[t]; i < cut[t + 1]; ++i) ++count[src[i].user];
+    for_each_event(runs, bases, cut[t], cut[t + 1],
+                   [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) { ++count[run[k].user]; });
   });
   std::uint32_t at = 0;  // counts become each range's first position per user
   for (std::size_t u = 0; u < users; ++u) {
@@ -635,16 +669,21 @@ void group_by_user(PodBuffer<Event>& src, std::size_t users, PodBuffer<Event>& e
   order.resize(n);
   on_threads([&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
-    std::size_t done = cut[t];
-    for (std::size_t i = cut[t]; i < cut[t + 1]; ++i) {
-      const std::uint32_t j = pos[src[i].user]++;
-      ev[j] = src[i];
-      order[j] = static_cast<std::uint32_t>(i);
-      if (i + 1 - done == kSlice) {
-        src.discard_range(done, i + 1);
-        done = i + 1;
+    std::size_t done = 0;  // within the current run: copied and given back up to here
+    const PodBuffer<Event>* current = nullptr;
+    for_each_event(runs, bases, cut[t], cut[t + 1], [&](std::size_t i, PodBuffer<Event>& run, std::size_t k) {
+      if (&run != current) {
+        current = &run;
+        done = k;
       }
-    }
+      const std::uint32_t j = pos[run[k].user]++;
+      ev[j] = run[k];
+      order[j] = static_cast<std::uint32_t>(i);
+      if (k + 1 - done == kSlice) {
+        run.discard_range(done, k + 1);
+        done = k + 1;
+      }
+    });
   });
 }
 
@@ -654,15 +693,24 @@ void group_by_user(PodBuffer<Event>& src, std::size_t users, PodBuffer<Event>& e
 // user) — a counting sort, linear — most users' rows are already in time order
 // and only the others are sorted. Same order as a stable sort on the full key.
 SortedEvents sort_events(EventLog& log, bool by_segment) {
-  PodBuffer<Event> src = std::move(log.events());
-  const std::size_t n = src.size();
+  std::vector<PodBuffer<Event>> runs = log.take_runs();
+  std::size_t n = 0;
+  for (const auto& run : runs) n += run.size();
   PodBuffer<Event> ev;
   ev.reserve(n);
   ev.resize_for_overwrite(n);
   std::vector<std::uint32_t> order, by_seg;
   if (!by_segment) {
-    group_by_user(src, log.users().size(), ev, order);
+    group_by_user(runs, log.users().size(), ev, order);
   } else {
+    // Two stable passes (user, then segment) through a permutation of one
+    // contiguous copy: --by costs the memory of a second copy of the events.
+    PodBuffer<Event> src;
+    src.reserve(n);
+    for (auto& run : runs) {
+      for (const Event& e : run) src.push_back(e);
+      run = PodBuffer<Event>();
+    }
     const auto none = [](std::uint32_t, std::size_t) {};
     counting_sort(n, {}, order, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
     counting_sort(n, order, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); }, none);
@@ -670,7 +718,7 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
     by_seg = {};
     for (std::size_t j = 0; j < n; ++j) ev[j] = src[order[j]];
   }
-  src = PodBuffer<Event>();
+  runs.clear();
   // Groups are in input order: a stable sort by time gives input order among
   // equals. The few unsorted groups are sorted through a permutation, so the
   // events and their input indices move together.

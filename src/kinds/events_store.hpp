@@ -259,8 +259,14 @@ class EventLog final : public io::RecordPreparer {
   void prepare(io::Record& record) const noexcept override;
   void prefetch(const io::Prepared& prepared, Ahead ahead) const noexcept override;
 
-  PodBuffer<Event>& events() noexcept { return events_; }
-  const PodBuffer<Event>& events() const noexcept { return events_; }
+  /// Events stored, in input order. They lie in runs (one per bulk chunk, and
+  /// one that add() appends to), so absorbing a chunk never copies its events.
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  /// The event at input index i (a search over the runs: for tests and checks).
+  const Event& event(std::size_t i) const noexcept;
+  /// Hands the runs over (in input order); the log holds no events afterwards.
+  std::vector<PodBuffer<Event>> take_runs() noexcept;
   /// Segment (combination of --by values) of the event at input index i.
   std::uint32_t seg_of(std::size_t i) const noexcept { return segs_of_.empty() ? unsegmented_ : segs_of_[i]; }
   /// The value of the event at input index i, or nullptr when it has none.
@@ -292,9 +298,10 @@ class EventLog final : public io::RecordPreparer {
     bool ok = false, has_value = false;
   };
   Decoded decode(const io::Record& record) const noexcept;
-  /// decode() of a row whose slot texts (trimmed, "" when absent) text_of(slot) gives.
+  /// decode() of a row whose slot texts (trimmed, "" when absent) text_of(slot)
+  /// gives; `memo` (may be null) is the calling thread's DateMemo.
   template <class TextOf>
-  Decoded decode_texts(const TextOf& text_of) const noexcept;
+  Decoded decode_texts(const TextOf& text_of, time::TimestampParser::DateMemo* memo) const noexcept;
   /// Interns and appends a decoded row (d.ok).
   template <class TextOf>
   void store(const Decoded& d, const TextOf& text_of);
@@ -315,7 +322,8 @@ class EventLog final : public io::RecordPreparer {
   std::vector<std::string_view> by_vals_;
   std::size_t slot_count_ = 0;  // bound slots (columns()' size)
   std::string seg_key_;
-  PodBuffer<Event> events_;
+  std::vector<PodBuffer<Event>> runs_;  // see size()
+  std::size_t count_ = 0;               // events in runs_
   PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
   PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
   std::vector<double> values_;           // their values
@@ -373,7 +381,7 @@ class SortedEvents {
 
 /// The log's events by (segment, user, timestamp), keeping input order among
 /// equals, when `by_segment`; else by (user, timestamp). Takes the events out
-/// of the log (log.events() is empty afterwards): copying them into sorted
+/// of the log (log.empty() afterwards): copying them into sorted
 /// order frees the log's memory as it goes, so the two copies are never whole
 /// at once (except with --by segments).
 SortedEvents sort_events(EventLog& log, bool by_segment);

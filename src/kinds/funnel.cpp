@@ -40,7 +40,7 @@ Expected<ResultSet> FunnelAnalysis::finish() {
   auto made = make_grid(log_, opt_.period);
   if (!made) return std::move(made).error();
   if (!*made) {
-    out.warnings.push_back(log_.events().empty() ? "funnel: no events, nothing to report"
+    out.warnings.push_back(log_.empty() ? "funnel: no events, nothing to report"
                                                  : "funnel: the analysis range is empty");
     return out;
   }

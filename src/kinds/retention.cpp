@@ -39,7 +39,7 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   auto made = make_grid(log_, opt_.period);
   if (!made) return std::move(made).error();
   if (!*made) {
-    out.warnings.push_back(log_.events().empty() ? "retention: no events, nothing to report"
+    out.warnings.push_back(log_.empty() ? "retention: no events, nothing to report"
                                                  : "retention: the analysis range is empty");
     return out;
   }

@@ -2,6 +2,7 @@
 // rendering of seconds. The parsers are hand-written over std::string_view:
 // no allocation, no locale, no exceptions.
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -173,6 +174,34 @@ bool parse_iso_utc_seconds(std::string_view t, std::optional<Micros>& out) noexc
   if (hour > 23 || minute > 59 || second > 59 || !detail::valid_date(year, month, day)) return true;
   out = static_cast<Micros>(days_from_civil(year, month, day)) * kMicrosPerDay + hour * kMicrosPerHour +
         minute * kMicrosPerMinute + second * kMicrosPerSecond;
+  return true;
+}
+
+// parse_iso_utc_seconds with the date taken from `memo` when it is the same
+// (the memo holds only valid dates): the date's checks and days_from_civil
+// were most of that function's work.
+bool parse_iso_utc_seconds(std::string_view t, std::optional<Micros>& out,
+                           TimestampParser::DateMemo& memo) noexcept {
+  if (!memo.set || t.size() != 20 || std::memcmp(t.data(), memo.date, sizeof memo.date) != 0) {
+    if (!parse_iso_utc_seconds(t, out)) return false;
+    if (out) {
+      std::memcpy(memo.date, t.data(), sizeof memo.date);
+      memo.days = detail::floor_div(*out, kMicrosPerDay);
+      memo.set = true;
+    }
+    return true;
+  }
+  if ((t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' || t[16] != ':' ||
+      (t[19] != 'Z' && t[19] != 'z'))
+    return false;
+  constexpr std::size_t kDigits[] = {11, 12, 14, 15, 17, 18};
+  for (const std::size_t k : kDigits)
+    if (!is_digit(t[k])) return false;
+  const auto two = [&](std::size_t k) { return (t[k] - '0') * 10 + (t[k + 1] - '0'); };
+  const int hour = two(11), minute = two(14), second = two(17);
+  out = std::nullopt;
+  if (hour > 23 || minute > 59 || second > 59) return true;
+  out = memo.days * kMicrosPerDay + hour * kMicrosPerHour + minute * kMicrosPerMinute + second * kMicrosPerSecond;
   return true;
 }
 
@@ -353,6 +382,13 @@ std::optional<Micros> TimestampParser::parse(std::string_view text) const noexce
   if (std::optional<Micros> fast; parse_iso_utc_seconds(text, fast)) return fast;
   if (text.size() >= 5 && text[4] == '-') return parse_iso(text, zone_);
   return parse_epoch(text);
+}
+
+std::optional<Micros> TimestampParser::parse(std::string_view text, DateMemo& memo) const noexcept {
+  if (format_.empty()) {
+    if (std::optional<Micros> fast; parse_iso_utc_seconds(text, fast, memo)) return fast;
+  }
+  return parse(text);
 }
 
 std::string TimestampParser::expectation() const {

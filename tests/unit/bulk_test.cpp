@@ -76,10 +76,10 @@ void require_same_log(const EventLog& a, const EventLog& b) {
   require_same_pool(a.names(), b.names());
   require_same_pool(a.features(), b.features());
   REQUIRE(a.segment_count() == b.segment_count());
-  REQUIRE(a.events().size() == b.events().size());
-  for (std::size_t i = 0; i < a.events().size(); ++i) {
-    const Event& x = a.events()[i];
-    const Event& y = b.events()[i];
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const Event& x = a.event(i);
+    const Event& y = b.event(i);
     INFO("event " << i);
     REQUIRE(x.ts == y.ts);
     REQUIRE(x.user == y.user);
@@ -179,7 +179,7 @@ TEST_CASE("bulk: an NDJSON file in chunks gives the log of reading it record by 
   const std::string path = write_file("plain.ndjson", plain_ndjson(2500, 5));
   EventLog expected(all_columns(), time);
   read_records_into(path, expected);
-  REQUIRE(expected.events().size() == 2500);
+  REQUIRE(expected.size() == 2500);
   REQUIRE(expected.names().find("sign\\up") != kNone);
   REQUIRE(expected.names().find("feature_use") != kNone);  // unescaped
   for (const std::size_t chunks : {1, 2, 5, 33}) {
@@ -195,7 +195,7 @@ TEST_CASE("bulk: a CSV file in chunks gives the log of reading it record by reco
   const std::string path = write_file("plain.csv", plain_events(',', 3000, 7));
   EventLog expected(all_columns(), time);
   read_records_into(path, expected);
-  REQUIRE(expected.events().size() == 3000);
+  REQUIRE(expected.size() == 3000);
   for (const std::size_t chunks : {1, 2, 3, 7, 64}) {
     INFO("chunks: " << chunks);
     EventLog got(all_columns(), time);
@@ -252,7 +252,7 @@ TEST_CASE("bulk: declines what only the record reader handles, leaving the log a
     const std::string path = write_file(cat("decline", num(i++), ".csv"), cat(good, extra));
     EventLog log(all_columns(), time);
     REQUIRE(read_bulk_into(path, log, 3) == std::nullopt);
-    REQUIRE(log.events().empty());
+    REQUIRE(log.empty());
     REQUIRE(log.users().size() == 0);
     REQUIRE(!log.min_ts().has_value());
   }

@@ -575,3 +575,22 @@ TEST_CASE("TimestampParser: an offset cannot carry an instant out of 0000..9999"
   CHECK_FALSE(formatted->parse("0000-01-01 00:30 +0100"));
   CHECK(formatted->parse("0000-01-01 01:00 +0100") == first);
 }
+
+TEST_CASE("TimestampParser: a DateMemo never changes a result", "[time]") {
+  const TimestampParser parser{Zone{}};
+  // In sequence: the memo holds the previous valid date when each is parsed.
+  const std::string stamps[] = {
+      "2025-03-04T12:34:56Z", "2025-03-04T12:34:57Z", "2025-03-04t23:59:59z", "2025-03-04 00:00:00Z",
+      "2025-03-04T24:00:00Z", "2025-03-04T12:60:00Z", "2025-03-04T12:00:60Z", "2025-03-04T1a:00:00Z",
+      "2025-03-04X12:00:00Z", "2025-03-04T12-00:00Z", "2025-03-04T12:00:00+", "2025-03-04T12:00:00.5Z",
+      "2025-03-04T12:00:00", "2025-03-04", "2025-03-05T00:00:01Z", "2025-02-29T00:00:00Z",
+      "2025-02-29T00:00:01Z", "2024-02-29T10:00:00Z", "2024-02-29T10:00:01Z", "1735689600",
+      "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z", std::string(20, '\0'),
+      std::string(10, '\0') + "T00:00:00Z", "2024-02-29T10:00:02Z"};
+  TimestampParser::DateMemo memo;
+  for (const std::string& s : stamps) {
+    INFO(s);
+    CHECK(parser.parse(s, memo) == parser.parse(s));
+  }
+  CHECK(memo.set);
+}
