@@ -20,6 +20,26 @@ namespace {
 
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
+// The first min(n, 8) bytes at p as one word, zero-padded: the same value a
+// memcpy of them gives on a little-endian machine (on others, still a
+// function of those bytes alone), without the call a variable-length memcpy
+// costs. Overlapping fixed-size loads cover every length.
+inline std::uint64_t load_head(const char* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  if (n >= 8) {
+    std::memcpy(&v, p, 8);
+  } else if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    v = a | (std::uint64_t{b} << ((n - 4) * 8));
+  } else if (n > 0) {
+    const auto byte = [p](std::size_t k) { return std::uint64_t{static_cast<unsigned char>(p[k])}; };
+    v = byte(0) | (byte(n / 2) << (n / 2 * 8)) | (byte(n - 1) << ((n - 1) * 8));
+  }
+  return v;
+}
+
 // FNV-1a would be slow on long ids; this is a simple 64-bit mix per 8 bytes.
 std::uint64_t hash_bytes(std::string_view s) noexcept {
   std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xFF51AFD7ED558CCDull);
@@ -30,14 +50,15 @@ std::uint64_t hash_bytes(std::string_view s) noexcept {
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     h ^= h >> 29;
   }
-  std::uint64_t tail = 0;
-  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+  const std::uint64_t tail = load_head(s.data() + i, s.size() - i);
   h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
   h ^= h >> 32;
   h *= 0xFF51AFD7ED558CCDull;
   h ^= h >> 29;
   return h;
 }
+
+constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Inlined: these run for every field of every row.
 [[gnu::always_inline]] inline std::string_view trim(std::string_view s) noexcept {
@@ -139,11 +160,7 @@ std::uint32_t tag_of(std::string_view s) noexcept {
   return (static_cast<std::uint32_t>(hash_bytes(s) >> 32) & ~0xFu) | len;
 }
 std::size_t home(std::uint32_t tag, std::size_t mask) noexcept { return (tag >> 4) & mask; }
-std::uint64_t head_of(std::string_view s) noexcept {
-  std::uint64_t head = 0;
-  std::memcpy(&head, s.data(), std::min<std::size_t>(s.size(), 8));
-  return head;
-}
+std::uint64_t head_of(std::string_view s) noexcept { return load_head(s.data(), s.size()); }
 }  // namespace
 
 StringPool::StringPool() : table_(64) {}
@@ -470,16 +487,22 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
 // Every row of the chunk, or false at the first one add() would reject (or the
 // chunk declines).
 bool EventLog::take(io::BulkChunk& chunk) {
-  std::vector<std::string_view> slots(slot_count_);
-  const auto text_of = [&slots](std::size_t slot) { return slot == kNoSlot ? std::string_view{} : slots[slot]; };
+  // One more slot than bound, always empty: what an absent column reads as.
+  std::vector<std::string_view> slots(slot_count_ + 1);
+  const std::span<std::string_view> bound(slots.data(), slot_count_);
+  const std::string_view* texts = slots.data();
+  const std::size_t absent = slot_count_;
+  const auto text_of = [texts, absent](std::size_t slot) { return texts[slot == kNoSlot ? absent : slot]; };
   time::TimestampParser::DateMemo memo;
   while (true) {
-    switch (chunk.next(slots)) {
+    switch (chunk.next(bound)) {
       case io::BulkChunk::Step::end: return true;
       case io::BulkChunk::Step::decline: return false;
       case io::BulkChunk::Step::row: break;
     }
-    for (std::string_view& slot : slots) slot = trim(slot);  // once, not at every use
+    for (std::string_view& slot : bound) {  // once, not at every use
+      if (!slot.empty() && (is_blank(slot.front()) || is_blank(slot.back()))) slot = trim(slot);
+    }
     const Decoded d = decode_texts(text_of, &memo);
     if (!d.ok || count_ >= kMaxEvents) return false;
     store(d, text_of);
