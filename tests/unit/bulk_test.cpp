@@ -275,3 +275,14 @@ TEST_CASE("bulk: only regular files without --default offer a bulk path", "[bulk
   REQUIRE(bulk->end == 40);
   REQUIRE(bulk->fields == 3);
 }
+
+TEST_CASE("bulk: a column bound to two slots (--by feature) fills both", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string path = write_file("shared.csv", plain_events(',', 800, 21));
+  EventLog expected(all_columns({"feature"}), time);
+  read_records_into(path, expected);
+  EventLog got(all_columns({"feature"}), time);
+  REQUIRE(read_bulk_into(path, got, 3) == std::optional<std::uint64_t>(800));
+  require_same_log(expected, got);
+  REQUIRE(got.segment_count() == 4);  // "", search, export, dashboard
+}
