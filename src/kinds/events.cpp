@@ -5,16 +5,19 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "events_store.hpp"
 #include "kpi/formulas/common.hpp"
 #include "kpi/kinds/aggregator.hpp"
+#include "kpi/io/bulk.hpp"
 #include "kpi/kinds/events.hpp"
 
 namespace kpi {
@@ -102,6 +105,58 @@ struct SessionRun {
   std::uint64_t n = 0, pv = 0, cl = 0;
 };
 
+// What one pass over a range of users counts. Ranges of users are measured
+// on separate threads and their tallies merged in user order; sums of doubles
+// (revenue) are kept as lists and added up only then, in that order, so the
+// result is the one-thread result bit for bit.
+struct Tally {
+  std::vector<PeriodCounts> pc;
+  std::vector<std::uint64_t> day_users, week_users, month_users;
+  std::map<std::uint32_t, std::vector<std::uint64_t>> feature_users;  // by feature code
+  std::uint64_t history_users = 0;
+  std::vector<std::pair<std::size_t, double>> revenue;  // (period, value), in user order
+
+  // Adds `later` (the next range of users) to this one.
+  void merge(Tally& later) {
+    for (std::size_t p = 0; p < pc.size(); ++p) {
+      PeriodCounts& a = pc[p];
+      PeriodCounts& b = later.pc[p];
+      a.active += b.active;
+      a.new_users += b.new_users;
+      a.sessions += b.sessions;
+      a.page_views += b.page_views;
+      a.clicks += b.clicks;
+      a.actions += b.actions;
+      a.session_micros += b.session_micros;
+      for (std::size_t k = 0; k < kUserRoleCount; ++k) a.role_users[k] += b.role_users[k];
+      a.trial_conversions += b.trial_conversions;
+      a.activated += b.activated;
+      a.act_decidable += b.act_decidable;
+      a.act_pending += b.act_pending;
+      a.churned += b.churned;
+      a.churn_decidable += b.churn_decidable;
+      a.churn_pending += b.churn_pending;
+      a.purchases_without_value += b.purchases_without_value;
+      a.ttv.insert(a.ttv.end(), b.ttv.begin(), b.ttv.end());
+      for (std::size_t t = 0; t < a.time_to.size(); ++t)
+        a.time_to[t].insert(a.time_to[t].end(), b.time_to[t].begin(), b.time_to[t].end());
+    }
+    const auto add = [](std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
+      for (std::size_t i = 0; i < into.size(); ++i) into[i] += from[i];
+    };
+    add(day_users, later.day_users);
+    add(week_users, later.week_users);
+    add(month_users, later.month_users);
+    for (auto& [f, counts] : later.feature_users) {
+      auto& mine = feature_users[f];
+      if (mine.empty()) mine.assign(counts.size(), 0);
+      add(mine, counts);
+    }
+    history_users += later.history_users;
+    revenue.insert(revenue.end(), later.revenue.begin(), later.revenue.end());
+  }
+};
+
 class EventsAggregator final : public EventLogSink<Aggregator> {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
@@ -124,6 +179,8 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
   void merge_session_runs(std::vector<SessionRun>& runs) const;
   void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
+  Tally tally_users(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid) const;
+  Tally tally_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid) const;
 
   ComputeOptions opt_;  // a copy: the aggregator must not depend on the caller keeping it alive
   // Resolved in finish():
@@ -251,25 +308,26 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   }
 }
 
-void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e,
-                                       const kinds::PeriodGrid& grid, const Dims& dims,
-                                       std::vector<std::vector<Group>>& out,
-                                       std::vector<std::string>& warnings) {
+Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::size_t e,
+                                    const kinds::PeriodGrid& grid) const {
   const std::size_t np = grid.size();
-  const time::Period P = grid.period();
   DayCache day_of(time_.zone);
-
-  std::vector<PeriodCounts> pc(np);
-  for (auto& c : pc) c.time_to.resize(time_to_code_.size());
-  std::vector<std::uint64_t> day_users(static_cast<std::size_t>(grid.days()), 0);
+  Tally tally;
+  tally.pc.resize(np);
+  for (auto& c : tally.pc) c.time_to.resize(time_to_code_.size());
+  tally.day_users.assign(static_cast<std::size_t>(grid.days()), 0);
   const std::int32_t wk0 = time::period_key(time::Period::week, grid.first_day());
   const std::int32_t wk1 = time::period_key(time::Period::week, grid.last_day());
   const std::int32_t mk0 = time::period_key(time::Period::month, grid.first_day());
   const std::int32_t mk1 = time::period_key(time::Period::month, grid.last_day());
-  std::vector<std::uint64_t> week_users(static_cast<std::size_t>(wk1 - wk0 + 1), 0);
-  std::vector<std::uint64_t> month_users(static_cast<std::size_t>(mk1 - mk0 + 1), 0);
-  std::map<std::uint32_t, std::vector<std::uint64_t>> feature_users;  // by feature code
-  std::uint64_t history_users = 0;
+  tally.week_users.assign(static_cast<std::size_t>(wk1 - wk0 + 1), 0);
+  tally.month_users.assign(static_cast<std::size_t>(mk1 - mk0 + 1), 0);
+  std::vector<PeriodCounts>& pc = tally.pc;
+  std::vector<std::uint64_t>& day_users = tally.day_users;
+  std::vector<std::uint64_t>& week_users = tally.week_users;
+  std::vector<std::uint64_t>& month_users = tally.month_users;
+  auto& feature_users = tally.feature_users;
+  std::uint64_t& history_users = tally.history_users;
 
   const Micros timeout = opt_.session_timeout;
   const Micros act_window = opt_.activation_window;
@@ -361,7 +419,7 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
         }
         if (((mask >> kPurchase) & 1u) != 0) {
           if (const double* value = ev.value(i))
-            c.revenue += *value;
+            tally.revenue.emplace_back(cur_period, *value);
           else
             ++c.purchases_without_value;
           if (first_trial && *first_trial <= x.ts && last_tc_period != cur_period) {
@@ -466,6 +524,62 @@ void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, st
     }
     ub = next_user;
   }
+  return tally;
+}
+
+// Fewer events than this in a segment are measured on one thread.
+constexpr std::size_t kParallelTallyMin = std::size_t{1} << 16;
+
+// tally_users over [b, e), cut at user boundaries into one range per core.
+Tally EventsAggregator::tally_segment(const SortedEvents& ev, std::size_t b, std::size_t e,
+                                      const kinds::PeriodGrid& grid) const {
+  const std::size_t nt = e - b < kParallelTallyMin ? 1 : io::bulk_threads();
+  if (nt == 1) return tally_users(ev, b, e, grid);
+  std::vector<std::size_t> cut{b};
+  for (std::size_t k = 1; k < nt; ++k) {
+    std::size_t c = std::max(cut.back(), b + (e - b) * k / nt);
+    while (c > b && c < e && ev[c].user == ev[c - 1].user) ++c;
+    cut.push_back(c);
+  }
+  cut.push_back(e);
+  std::vector<Tally> tallies(nt);
+  std::vector<std::exception_ptr> failed(nt);
+  const auto run = [&](std::size_t k) noexcept {
+    try {
+      tallies[k] = tally_users(ev, cut[k], cut[k + 1], grid);
+    } catch (...) {
+      failed[k] = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t k = 1; k < nt; ++k) threads.emplace_back(run, k);
+    run(0);
+  }
+  for (const auto& f : failed)
+    if (f) std::rethrow_exception(f);
+  for (std::size_t k = 1; k < nt; ++k) tallies[0].merge(tallies[k]);
+  return std::move(tallies[0]);
+}
+
+void EventsAggregator::measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e,
+                                       const kinds::PeriodGrid& grid, const Dims& dims,
+                                       std::vector<std::vector<Group>>& out,
+                                       std::vector<std::string>& warnings) {
+  const std::size_t np = grid.size();
+  const time::Period P = grid.period();
+  Tally tally = tally_segment(ev, b, e, grid);
+  for (const auto& [p, value] : tally.revenue) tally.pc[p].revenue += value;  // in user order, as one thread adds
+  std::vector<PeriodCounts>& pc = tally.pc;
+  const std::vector<std::uint64_t>& day_users = tally.day_users;
+  const std::vector<std::uint64_t>& week_users = tally.week_users;
+  const std::vector<std::uint64_t>& month_users = tally.month_users;
+  auto& feature_users = tally.feature_users;
+  const std::uint64_t history_users = tally.history_users;
+  const std::int32_t wk0 = time::period_key(time::Period::week, grid.first_day());
+  const std::int32_t wk1 = time::period_key(time::Period::week, grid.last_day());
+  const std::int32_t mk0 = time::period_key(time::Period::month, grid.first_day());
+  const std::int32_t mk1 = time::period_key(time::Period::month, grid.last_day());
 
   // Week and month means: each ISO week belongs to the period of its Thursday,
   // each month to the period holding it.
