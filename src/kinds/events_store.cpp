@@ -136,11 +136,12 @@ void free_block(void* p, std::size_t) noexcept { std::free(p); }
 std::string_view StringArena::store(std::string_view s) {
   if (s.empty()) return {};
   if (chunk_used_ + s.size() > chunk_size_) {
-    chunk_size_ = std::max<std::size_t>(s.size(), 64 * 1024);
-    chunks_.push_back(std::make_unique_for_overwrite<char[]>(chunk_size_));
+    constexpr std::size_t kFirst = std::size_t{64} << 10, kLargest = std::size_t{4} << 20;
+    chunk_size_ = std::max(s.size(), std::clamp(chunk_size_ * 2, kFirst, kLargest));
+    chunks_.emplace_back().reserve(chunk_size_);
     chunk_used_ = 0;
   }
-  char* dst = chunks_.back().get() + chunk_used_;
+  char* dst = chunks_.back().begin() + chunk_used_;
   std::memcpy(dst, s.data(), s.size());
   chunk_used_ += s.size();
   return {dst, s.size()};
@@ -664,7 +665,7 @@ void for_each_event(std::vector<PodBuffer<Event>>& runs, const std::vector<std::
 // straight to its place, read in input order: the runs' pages are given back
 // as they are copied.
 void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBuffer<Event>& ev,
-                   std::vector<std::uint32_t>& order) {
+                   PodBuffer<std::uint32_t>& order) {
   std::vector<std::size_t> bases;
   std::size_t n = 0;
   for (const auto& run : runs) {
@@ -689,7 +690,8 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   for (std::size_t u = 0; u < users; ++u) {
     for (std::size_t t = 0; t < nt; ++t) at += std::exchange(next[t][u], at);
   }
-  order.resize(n);
+  order.reserve(n);
+  order.resize_for_overwrite(n);
   on_threads([&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
     std::size_t done = 0;  // within the current run: copied and given back up to here
@@ -722,7 +724,7 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
   PodBuffer<Event> ev;
   ev.reserve(n);
   ev.resize_for_overwrite(n);
-  std::vector<std::uint32_t> order, by_seg;
+  PodBuffer<std::uint32_t> order;
   if (!by_segment) {
     group_by_user(runs, log.users().size(), ev, order);
   } else {
@@ -735,11 +737,15 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
       run = PodBuffer<Event>();
     }
     const auto none = [](std::uint32_t, std::size_t) {};
-    counting_sort(n, {}, order, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
-    counting_sort(n, order, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); }, none);
-    order.swap(by_seg);
-    by_seg = {};
-    for (std::size_t j = 0; j < n; ++j) ev[j] = src[order[j]];
+    std::vector<std::uint32_t> by_user, by_seg;
+    counting_sort(n, {}, by_user, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
+    counting_sort(n, by_user, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); }, none);
+    by_user = {};
+    order.reserve(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      ev[j] = src[by_seg[j]];
+      order.push_back(by_seg[j]);
+    }
   }
   runs.clear();
   // Groups are in input order: a stable sort by time gives input order among

@@ -130,7 +130,8 @@ class PodBuffer {
   std::size_t size_ = 0, cap_ = 0;
 };
 
-/// Append-only storage for string bytes, in 64 KiB chunks that never move.
+/// Append-only storage for string bytes, in chunks that never move: 64 KiB
+/// first, doubling up to 4 MiB (large ones on huge pages, see grow_block).
 class StringArena {
  public:
   std::string_view store(std::string_view s);
@@ -138,7 +139,7 @@ class StringArena {
   void adopt(StringArena&& other);
 
  private:
-  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::vector<PodBuffer<char>> chunks_;
   std::size_t chunk_used_ = 0, chunk_size_ = 0;
 };
 
@@ -365,7 +366,7 @@ Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::
 /// index: segment and value).
 class SortedEvents {
  public:
-  SortedEvents(const EventLog& log, PodBuffer<Event> events, std::vector<std::uint32_t> order)
+  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order)
       : log_(log), events_(std::move(events)), order_(std::move(order)) {}
   std::size_t size() const noexcept { return order_.size(); }
   bool empty() const noexcept { return order_.empty(); }
@@ -376,7 +377,7 @@ class SortedEvents {
  private:
   const EventLog& log_;
   PodBuffer<Event> events_;
-  std::vector<std::uint32_t> order_;
+  PodBuffer<std::uint32_t> order_;
 };
 
 /// The log's events by (segment, user, timestamp), keeping input order among
