@@ -6,7 +6,16 @@
 // would take more care than declining. Only ' ' and '\t' count as white space:
 // the JSON reader also skips '\r' there, but counts a lone '\r' as a line break,
 // so a line holding one would number the following lines differently.
+//
+// The bulk path calls this once per line, so the common line takes a short road:
+// the object's closing '}' is found first (it must end the line) and then serves
+// as a sentinel, so tokens are read without bounds checks; strings are scanned 16
+// bytes per step; keys are matched by length first and compared word by word.
 #include "flat_json.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -21,10 +30,16 @@ namespace {
 
 constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
 constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+// What a parse step returns to decline the line: every text it returns otherwise,
+// even an empty one, has a non-null data() (a view into the line or scratch).
+constexpr std::string_view kDecline{};
 
 constexpr std::uint64_t has_zero(std::uint64_t v) noexcept { return (v - kOnes) & ~v & kHigh; }
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 
 int hex(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -33,214 +48,193 @@ int hex(char c) noexcept {
   return -1;
 }
 
-// Every member returns false to decline the line; none allocates (scratch_ is
-// reserved to the line's size, which bounds all decoded text, by the caller).
-class FlatParser {
- public:
-  FlatParser(std::string_view line, std::string& scratch) noexcept : s_(line), scratch_(scratch) {}
+template <typename Word>
+Word load(const char* p) noexcept {
+  Word w{};
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
 
-  FlatRow parse(std::span<const std::string_view> keys, std::span<std::string_view> out) {
-    const std::size_t n = s_.size();
-    skip_ws();
-    if (i_ == n || (s_[i_] == '\r' && i_ + 1 == n)) return FlatRow::blank;
-    if (s_[i_] != '{' || n >= ByteSource::kMaxRecordBytes) return FlatRow::decline;
-    scratch_.clear();
-    // Decoded text is never longer than its escaped form, so appending stays
-    // within this capacity and views into scratch_ stay valid.
-    if (scratch_.capacity() < n) scratch_.reserve(n);
-    // A set slot always has a non-null data(): a view into the line or scratch_,
-    // empty for "" and null. Null data() marks a slot not seen yet.
-    std::fill(out.begin(), out.end(), std::string_view{});
-    const std::size_t open = i_;
-    ++i_;
-    skip_ws();
-    if (i_ < n && s_[i_] == '}') {
-      ++i_;
-    } else if (!members(keys, out)) {
-      return FlatRow::decline;
-    }
-    const std::size_t close = i_;
-    // NDJSON: the object ends its line (a '\r' only as the line's last byte).
-    skip_ws();
-    if (i_ < n && !(s_[i_] == '\r' && i_ + 1 == n)) return FlatRow::decline;
-    // Bytes >= 0x80 only pass through plain_run_end (inside strings); the JSON
-    // reader checks the whole object's raw text, so check the same span.
-    if ((seen_ & kHigh) != 0 && find_invalid_utf8(s_.substr(open, close - open)) != std::string_view::npos) {
-      return FlatRow::decline;
-    }
-    return FlatRow::row;
+// The n <= 8 bytes at p as one word, read without touching a byte outside them:
+// two overlapping loads (so some bytes twice), the rest zero. Two such words of
+// the same n are equal exactly when the bytes are, and a byte value other than
+// zero is in the word exactly when it is among the bytes.
+std::uint64_t short_word(const char* p, std::size_t n) noexcept {
+  if (n >= 4) return load<std::uint32_t>(p) | (std::uint64_t{load<std::uint32_t>(p + n - 4)} << 32);
+  if (n >= 2) return load<std::uint16_t>(p) | (std::uint64_t{load<std::uint16_t>(p + n - 2)} << 16);
+  return n == 1 ? static_cast<unsigned char>(*p) : 0;
+}
+
+// a[0, n) == b[0, n) for n >= 8, a word at a time: inline, as a call to memcmp
+// in the key loop would cost the common case registers.
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+  }
+  return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+}
+
+// A key's first and last 8 bytes (overlapping; both short_word up to 8 bytes).
+// Keys of one size up to 16 bytes are equal exactly when their words are, and
+// hold a byte (other than NUL) exactly when a word does.
+struct KeyWords {
+  std::uint64_t head = 0, tail = 0;
+  bool operator==(const KeyWords&) const = default;
+};
+
+KeyWords words_of(std::string_view s) noexcept {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n <= 8) {
+    const std::uint64_t w = short_word(p, n);
+    return {w, w};
+  }
+  return {load<std::uint64_t>(p), load<std::uint64_t>(p + n - 8)};
+}
+
+// A key of the line, compared with every bound key: bound keys are short, and
+// a length and two words per key cost less than calls to memcmp.
+class LineKey {
+ public:
+  explicit LineKey(std::string_view key) noexcept : key_(key), words_(words_of(key)) {}
+
+  bool is(std::string_view bound) const noexcept {
+    return bound.size() == key_.size() && words_of(bound) == words_ &&
+           (key_.size() <= 16 || same_bytes(bound.data(), key_.data(), key_.size()));
+  }
+
+  bool empty() const noexcept { return key_.empty(); }
+
+  bool has_dot() const noexcept {
+    constexpr std::uint64_t kDots = kOnes * '.';
+    if (key_.size() <= 8) return has_zero(words_.head ^ kDots) != 0;  // (tail == head)
+    if (key_.size() <= 16) return (has_zero(words_.head ^ kDots) | has_zero(words_.tail ^ kDots)) != 0;
+    return key_.find('.') != std::string_view::npos;
   }
 
  private:
-  void skip_ws() noexcept {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t')) ++i_;
-  }
+  std::string_view key_;
+  KeyWords words_;
+};
 
-  // After '{' and white space, with the object not empty: "key": value, ... '}'.
-  bool members(std::span<const std::string_view> keys, std::span<std::string_view> out) {
-    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-    const std::size_t n = s_.size();
+// Where a plain run of string bytes ends: the first position at or after i
+// (<= the line's size) holding '"', '\\' or a control character, the line's
+// size if none. `high` is non-zero if a byte >= 0x80 went by; it may include a
+// few bytes before i or after the stop, but those are outside strings, so in a
+// row they are ASCII (a needless UTF-8 check at worst).
+struct Run {
+  std::size_t end = 0;
+  std::uint64_t high = 0;
+};
+
+Run plain_run_end_8(std::string_view s, std::size_t i) noexcept {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t high = 0;
+  for (; i + 8 <= n; i += 8) {
+    const auto w = load<std::uint64_t>(p + i);
+    high |= w & kHigh;
+    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;
+    const std::uint64_t hits = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | control;
+    if (hits == 0) continue;
+    // The lowest flagged byte is a real hit; little-endian: the first in the text.
+    if constexpr (std::endian::native == std::endian::little) {
+      return {i + static_cast<std::size_t>(std::countr_zero(hits)) / 8, high};
+    }
+    break;  // elsewhere the byte loop below finds it
+  }
+  for (; i < n; ++i) {
+    const auto u = static_cast<unsigned char>(p[i]);
+    high |= u & 0x80U;
+    if (u == '"' || u == '\\' || u < 0x20) break;
+  }
+  return {i, high};
+}
+
+#if defined(__SSE2__)
+// Bit k set: p[k] is '"', '\\' or below 0x20; `high` gets the bytes >= 0x80.
+unsigned stops_16(const char* p, unsigned& high) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // x ^ 2 maps 0x00-0x1F onto itself and '"' (0x22) to 0x20, any other byte above.
+  const __m128i flipped = _mm_xor_si128(x, _mm_set1_epi8(2));
+  const __m128i quote_or_control = _mm_cmpeq_epi8(_mm_min_epu8(flipped, _mm_set1_epi8(0x20)), flipped);
+  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  high |= static_cast<unsigned>(_mm_movemask_epi8(x));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(quote_or_control, backslash)));
+}
+
+// plain_run_end_8, 16 bytes per step (x86-64 always has SSE2), for lines of 16
+// bytes or more: past the last whole block, the line's last 16 bytes are
+// compared and those before i ignored, so there is no byte-wise tail.
+Run plain_run_end_16(std::string_view s, std::size_t i) noexcept {
+  const std::size_t n = s.size();
+  unsigned high = 0;
+  unsigned hits = 0;
+  for (; i + 16 <= n; i += 16) {
+    hits = stops_16(s.data() + i, high);
+    if (hits != 0) break;
+  }
+  if (hits == 0 && i < n) {
+    const std::size_t from = n - 16;
+    hits = stops_16(s.data() + from, high) >> (i - from);
+  }
+  return {hits != 0 ? i + static_cast<std::size_t>(std::countr_zero(hits)) : n, high};
+}
+#endif
+
+Run plain_run_end(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  if (s.size() >= 16) return plain_run_end_16(s, i);
+#endif
+  return plain_run_end_8(s, i);
+}
+
+// A string from its first escape on, off the common road: decoded into scratch,
+// or, for a value no slot wants, only checked.
+class EscapedString {
+ public:
+  // The string lies in line[..., end); `decoded` is null to only check it.
+  EscapedString(std::string_view line, std::size_t end, std::string* decoded) noexcept
+      : s_(line), end_(end), decoded_(decoded) {}
+
+  struct Rest {
+    std::size_t next = kNone;  // after the closing quote; kNone: decline
+    std::string_view text;
+  };
+
+  // The string's plain start is [content, at), and s[at] is the byte that ended it.
+  // (Out of line: inlined, it would crowd the common road's registers.)
+  [[gnu::noinline]] Rest finish(std::size_t content, std::size_t at) {
+    i_ = at;
+    if (i_ >= end_ || s_[i_] != '\\') return {};  // a raw control character (or NUL, '\r')
+    const std::size_t out_begin = decoded_ != nullptr ? decoded_->size() : 0;
+    append(content, i_);
     while (true) {
-      if (i_ >= n || s_[i_] != '"') return false;
-      // An escaped key is decoded into scratch_ only long enough to compare it.
-      const std::size_t mark = scratch_.size();
-      std::string_view key;
-      if (!string(true, key)) return false;
-      std::size_t slot = kNone;
-      for (std::size_t k = 0; k < keys.size(); ++k) {
-        if (keys[k].size() == key.size() && !key.empty() && keys[k] == key) {
-          slot = k;
-          break;
-        }
-      }
-      scratch_.resize(mark);
-      if (slot != kNone) {
-        // A second value for a bound key is the JSON reader's "duplicate key"
-        // error; a dotted key could also be a nested path there.
-        if (out[slot].data() != nullptr) return false;
-        if (keys[slot].find('.') != std::string_view::npos) return false;
-      }
-      skip_ws();
-      if (i_ >= n || s_[i_] != ':') return false;
-      ++i_;
-      skip_ws();
-      std::string_view text;
-      if (!value(slot != kNone, text)) return false;
-      if (slot != kNone) {
-        // Every slot bound to this key gets the value, as the JSON reader's chain does.
-        const std::string_view bound = keys[slot];
-        out[slot] = text;
-        for (std::size_t k = slot + 1; k < keys.size(); ++k) {
-          if (keys[k] == bound) out[k] = text;
-        }
-      }
-      skip_ws();
-      if (i_ >= n) return false;
-      if (s_[i_] == ',') {
-        ++i_;
-        skip_ws();
-        continue;
-      }
-      if (s_[i_] != '}') return false;
-      ++i_;
-      return true;
-    }
-  }
-
-  bool value(bool decode, std::string_view& text) {
-    if (i_ >= s_.size()) return false;
-    const char c = s_[i_];
-    if (c == '"') return string(decode, text);
-    if (c == 't') return word("true", text);
-    if (c == 'f') return word("false", text);
-    if (c == 'n') {
-      if (!word("null", text)) return false;
-      text = text.substr(0, 0);  // blank, but marked as seen (non-null data)
-      return true;
-    }
-    if (c == '-' || is_digit(c)) {
-      const std::size_t at = i_;
-      if (!number()) return false;
-      text = s_.substr(at, i_ - at);
-      return true;
-    }
-    return false;  // '{', '[' (nested: declined) or not a JSON value
-  }
-
-  bool word(std::string_view w, std::string_view& text) noexcept {
-    if (s_.substr(i_, w.size()) != w) return false;
-    text = s_.substr(i_, w.size());
-    i_ += w.size();
-    return true;
-  }
-
-  // The JSON grammar, as json_reader's number() plus the ',' or '}' its caller
-  // wants next: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-  bool number() noexcept {
-    const std::size_t n = s_.size();
-    const auto digits = [&] {
-      const std::size_t b = i_;
-      while (i_ < n && is_digit(s_[i_])) ++i_;
-      return i_ > b;
-    };
-    if (s_[i_] == '-') ++i_;
-    if (i_ >= n) return false;
-    if (s_[i_] == '0') {
-      ++i_;
-    } else if (!digits()) {
-      return false;
-    }
-    if (i_ < n && s_[i_] == '.') {
-      ++i_;
-      if (!digits()) return false;
-    }
-    if (i_ < n && (s_[i_] == 'e' || s_[i_] == 'E')) {
-      ++i_;
-      if (i_ < n && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-      if (!digits()) return false;
-    }
-    return true;
-  }
-
-  // The first position at or after i holding '"', '\\' or a control character
-  // (the line's size if none), 8 bytes per step as json_reader's plain_run_end;
-  // also notes in seen_ whether a byte >= 0x80 went by.
-  std::size_t plain_run_end(std::size_t i) noexcept {
-    const char* p = s_.data();
-    const std::size_t n = s_.size();
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, p + i, 8);
-      seen_ |= w;  // may include bytes past the hit: at worst a needless UTF-8 check
-      const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;
-      const std::uint64_t hits = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | control;
-      if (hits == 0) continue;
-      // The lowest flagged byte is a real hit; little-endian: the first in the text.
-      if constexpr (std::endian::native == std::endian::little) {
-        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
-      }
-      break;  // elsewhere the byte loop below finds it
-    }
-    for (; i < n; ++i) {
-      const auto u = static_cast<unsigned char>(p[i]);
-      seen_ |= u;
-      if (u == '"' || u == '\\' || u < 0x20) break;
-    }
-    return i;
-  }
-
-  // A string at s_[i_] == '"'. Unescaped, `text` is a view into the line; escaped,
-  // it is decoded into scratch_ when `decode` (else only checked, text left empty).
-  bool string(bool decode, std::string_view& text) {
-    const std::size_t n = s_.size();
-    ++i_;
-    const std::size_t content = i_;
-    i_ = plain_run_end(i_);
-    if (i_ >= n) return false;
-    if (s_[i_] == '"') {
-      text = s_.substr(content, i_ - content);
-      ++i_;
-      return true;
-    }
-    if (s_[i_] != '\\') return false;  // a raw control character (or NUL, '\r')
-    const std::size_t out_begin = scratch_.size();
-    if (decode) scratch_.append(s_.substr(content, i_ - content));
-    while (true) {
-      if (!escape(decode)) return false;
+      if (!escape()) return {};
       const std::size_t run = i_;
-      i_ = plain_run_end(i_);
-      if (i_ >= n) return false;
-      if (decode) scratch_.append(s_.substr(run, i_ - run));
+      // (8 bytes per step will do here; the caller checks UTF-8 after any escaped string.)
+      i_ = plain_run_end_8(s_, i_).end;
+      if (i_ >= end_) return {};
+      append(run, i_);
       if (s_[i_] == '"') break;
-      if (s_[i_] != '\\') return false;
+      if (s_[i_] != '\\') return {};
     }
     ++i_;
-    text = decode ? std::string_view(scratch_).substr(out_begin) : std::string_view{};
-    return true;
+    if (decoded_ == nullptr) return {i_, s_.substr(i_, 0)};
+    return {i_, std::string_view(*decoded_).substr(out_begin)};
+  }
+
+ private:
+  void append(std::size_t from, std::size_t to) {
+    if (decoded_ != nullptr) decoded_->append(s_.substr(from, to - from));
+  }
+
+  void append(char c) {
+    if (decoded_ != nullptr) *decoded_ += c;
   }
 
   // An escape at s_[i_] == '\\'.
-  bool escape(bool decode) {
+  bool escape() {
     if (i_ + 1 >= s_.size()) return false;
     const char e = s_[i_ + 1];
     i_ += 2;
@@ -254,10 +248,10 @@ class FlatParser {
       case 'n': plain = '\n'; break;
       case 'r': plain = '\r'; break;
       case 't': plain = '\t'; break;
-      case 'u': return unicode(decode);
+      case 'u': return unicode();
       default: return false;
     }
-    if (decode) scratch_ += plain;
+    append(plain);
     return true;
   }
 
@@ -275,7 +269,7 @@ class FlatParser {
 
   // After "\u": four hex digits, a surrogate pair as one code point. \u0000 is
   // declined: the JSON reader would put a NUL into the text.
-  bool unicode(bool decode) {
+  bool unicode() {
     std::uint32_t cp = 0;
     if (!hex4(cp) || cp == 0) return false;
     if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -287,32 +281,218 @@ class FlatParser {
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return false;
     }
-    if (decode) append_utf8(cp);
+    append_utf8(cp);
     return true;
   }
 
   void append_utf8(std::uint32_t cp) {
     if (cp < 0x80) {
-      scratch_ += static_cast<char>(cp);
+      append(static_cast<char>(cp));
     } else if (cp < 0x800) {
-      scratch_ += static_cast<char>(0xC0 | (cp >> 6));
-      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+      append(static_cast<char>(0xC0 | (cp >> 6)));
+      append(static_cast<char>(0x80 | (cp & 0x3F)));
     } else if (cp < 0x10000) {
-      scratch_ += static_cast<char>(0xE0 | (cp >> 12));
-      scratch_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+      append(static_cast<char>(0xE0 | (cp >> 12)));
+      append(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      append(static_cast<char>(0x80 | (cp & 0x3F)));
     } else {
-      scratch_ += static_cast<char>(0xF0 | (cp >> 18));
-      scratch_ += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      scratch_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+      append(static_cast<char>(0xF0 | (cp >> 18)));
+      append(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      append(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      append(static_cast<char>(0x80 | (cp & 0x3F)));
     }
+  }
+
+  std::string_view s_;
+  std::size_t end_;
+  std::string* decoded_;
+  std::size_t i_ = 0;
+};
+
+// One line's parse. Its state stays in registers only as long as no call takes
+// `this`: the parse is all inline, and the escaped path gets plain values.
+// Every step returns false (or kDecline) to decline the line; none allocates
+// (scratch_ is reserved to the line's size, which bounds all decoded text).
+class FlatParser {
+ public:
+  FlatParser(std::string_view line, std::string& scratch) noexcept : s_(line), scratch_(scratch) {}
+
+  FlatRow parse(std::span<const std::string_view> keys, std::span<std::string_view> out) {
+    const std::size_t n = s_.size();
+    while (i_ < n && is_ws(s_[i_])) ++i_;
+    if (i_ == n || (s_[i_] == '\r' && i_ + 1 == n)) return FlatRow::blank;
+    if (s_[i_] != '{' || n >= ByteSource::kMaxRecordBytes || !find_close()) return FlatRow::decline;
+    scratch_.clear();
+    // Decoded text is never longer than its escaped form, so appending stays
+    // within this capacity and views into scratch_ stay valid.
+    if (scratch_.capacity() < n) scratch_.reserve(n);
+    // A set slot always has a non-null data(): a view into the line or scratch_,
+    // empty for "" and null. Null data() marks a slot not seen yet.
+    std::fill(out.begin(), out.end(), std::string_view{});
+    const std::size_t open = i_;
+    ++i_;
+    if (token() == '}') {
+      if (i_ != end_) return FlatRow::decline;
+    } else if (!members(keys, out)) {
+      return FlatRow::decline;
+    }
+    // Bytes >= 0x80 pass through plain_run_end only (a row has them in strings
+    // alone); the JSON reader checks the whole object's raw text, so check the same.
+    if (high_ != 0 && find_invalid_utf8(s_.substr(open, end_ + 1 - open)) != std::string_view::npos) {
+      return FlatRow::decline;
+    }
+    return FlatRow::row;
+  }
+
+ private:
+  // NDJSON: the object ends its line, so its '}' is the line's last byte but for
+  // white space and a final '\r' (a '\r' elsewhere is a line break to the JSON
+  // reader). Sets end_ to it and returns true, or false: no such '}', a decline.
+  // Parsing then stops at end_: a '}' elsewhere is followed by more than white
+  // space, which declines anyway; and as a byte that is neither white space, nor
+  // a digit, nor a string's stop byte, s_[end_] ends every token scan by itself.
+  bool find_close() noexcept {
+    std::size_t e = s_.size();  // > 0: the line holds a '{'
+    if (s_[e - 1] == '\r') --e;
+    while (e > 0 && is_ws(s_[e - 1])) --e;
+    if (e == 0 || s_[e - 1] != '}') return false;
+    end_ = e - 1;
+    return true;
+  }
+
+  // The byte at i_ once past white space; i_ <= end_ always holds, and the '}'
+  // at end_ stops the skip. Tokens mostly follow each other directly, and every
+  // byte a token starts with is above ' ': one compare for the common case.
+  char token() noexcept {
+    if (static_cast<unsigned char>(s_[i_]) > ' ') return s_[i_];
+    while (is_ws(s_[i_])) ++i_;
+    return s_[i_];
+  }
+
+  // At the first member: "key": value, ... '}'.
+  bool members(std::span<const std::string_view> keys, std::span<std::string_view> out) {
+    while (true) {
+      if (token() != '"') return false;
+      // An escaped key is decoded into scratch_ and left there: with the values,
+      // still no more than the line's size.
+      const std::string_view key = string(true);
+      if (key.data() == nullptr) return false;
+      const LineKey line_key(key);
+      const std::size_t slot = first_slot(keys, line_key);
+      // A second value for a bound key is the JSON reader's "duplicate key"
+      // error; a dotted key could also be a nested path there.
+      if (slot != kNone && (out[slot].data() != nullptr || line_key.has_dot())) return false;
+      if (token() != ':') return false;
+      ++i_;
+      token();
+      const std::string_view text = value(slot != kNone);
+      if (text.data() == nullptr) return false;
+      if (slot != kNone) bind(keys, out, slot, line_key, text);
+      const char next = token();
+      if (next == ',') {
+        ++i_;
+        continue;
+      }
+      // The first '}' after a member closes the object: it must be the last one.
+      return next == '}' && i_ == end_;
+    }
+  }
+
+  // The first slot bound to the key, or kNone ("" binds nothing, and no slot is
+  // bound to it).
+  static std::size_t first_slot(std::span<const std::string_view> keys, const LineKey& key) noexcept {
+    if (key.empty()) return kNone;
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      if (key.is(keys[k])) return k;
+    }
+    return kNone;
+  }
+
+  // Every slot bound to the key gets the text, as the JSON reader's chain does;
+  // `slot` is the first of them.
+  static void bind(std::span<const std::string_view> keys, std::span<std::string_view> out, std::size_t slot,
+                   const LineKey& key, std::string_view text) noexcept {
+    out[slot] = text;
+    for (std::size_t k = slot + 1; k < keys.size(); ++k) {
+      if (key.is(keys[k])) out[k] = text;
+    }
+  }
+
+  // At the value's first byte (not white space): its text, or kDecline.
+  std::string_view value(bool decode) {
+    const char c = s_[i_];
+    if (c == '"') return string(decode);
+    if (c == 't') return word("true");
+    if (c == 'f') return word("false");
+    if (c == 'n') return word("null").substr(0, 0);  // blank, but marked as seen (non-null data)
+    if (c == '-' || is_digit(c)) {
+      const std::size_t at = i_;
+      if (!number()) return kDecline;
+      return s_.substr(at, i_ - at);
+    }
+    return kDecline;  // '{', '[' (nested: declined) or not a JSON value
+  }
+
+  // (A word never holds '}', so one running into end_ does not match.)
+  std::string_view word(std::string_view w) noexcept {
+    const std::string_view text = s_.substr(i_, w.size());
+    if (text != w) return kDecline;
+    i_ += w.size();
+    return text;
+  }
+
+  // The JSON grammar, as json_reader's number() plus the ',' or '}' its caller
+  // wants next: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  // No bounds checks: the '}' at end_ is none of the bytes looked for.
+  bool number() noexcept {
+    const auto digits = [&] {
+      const std::size_t b = i_;
+      while (is_digit(s_[i_])) ++i_;
+      return i_ > b;
+    };
+    if (s_[i_] == '-') ++i_;
+    if (s_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (s_[i_] == '.') {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (s_[i_] == 'e' || s_[i_] == 'E') {
+      ++i_;
+      if (s_[i_] == '+' || s_[i_] == '-') ++i_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  // A string at s_[i_] == '"', or kDecline. Unescaped, its text is a view into
+  // the line; escaped, it is decoded into scratch_ when `decode` (else only
+  // checked, and the text is empty).
+  std::string_view string(bool decode) {
+    const std::size_t content = i_ + 1;
+    const Run run = plain_run_end(s_, content);
+    const std::size_t stop = run.end;
+    high_ |= run.high;
+    if (stop < end_ && s_[stop] == '"') [[likely]] {
+      i_ = stop + 1;
+      return {s_.data() + content, stop - content};
+    }
+    const EscapedString::Rest rest =
+        EscapedString(s_, end_, decode ? &scratch_ : nullptr).finish(content, stop);
+    if (rest.next == kNone) return kDecline;
+    i_ = rest.next;
+    high_ = 1;  // the escaped part's bytes went by unnoted: check the UTF-8 to be sure
+    return rest.text;
   }
 
   std::string_view s_;
   std::string& scratch_;
   std::size_t i_ = 0;
-  std::uint64_t seen_ = 0;  // the OR of string bytes (and a few after them)
+  std::size_t end_ = 0;      // the object's closing '}' (find_close)
+  std::uint64_t high_ = 0;  // non-zero once a byte >= 0x80 may have gone by
 };
 
 }  // namespace

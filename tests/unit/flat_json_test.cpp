@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -104,6 +105,34 @@ TEST_CASE("flat_json: rows, blanks and declines, by hand", "[flat_json]") {
       {R"({"other":1,"other":2,"event":"e"})", row, {"", "", "e", "", ""}},
       // A key differing by case or a space is another key.
       {R"({"Event":"x","event ":"y"})", row, {"", "", "", "", ""}},
+
+      // The object's '}' ends the line (but for white space and a final '\r'): found
+      // first, it bounds every scan; a '}' in a string, or a string running into it.
+      {R"({"event":"}"})", row, {"", "", "}", "", ""}},
+      {R"({"event":"a}"})", row, {"", "", "a}", "", ""}},
+      {R"({"event":"x\\"})", row, {"", "", "x\\", "", ""}},
+      {"{\"event\":\"x\"}\t \r", row, {"", "", "x", "", ""}},
+      {R"({"event":"a})", no, {}},
+      {R"({"event":"x\"})", no, {}},
+      {R"({"event":"x"})" "\r ", no, {}},
+      {R"({"value":12x})", no, {}},
+      {R"({"value":1,})", no, {}},
+      {R"({"value":1}})", no, {}},
+      {R"({"value":1} })", no, {}},
+      {R"({"event":"x"} {})", no, {}},
+      {R"({"event":nul})", no, {}},
+      // Lines under 16 bytes (scanned 8 bytes at a time, not 16).
+      {R"({"value":1})", row, {"", "", "", "", "1"}},
+      {R"({"event":""})", row, {"", "", "", "", ""}},
+      {R"({"event":"\n"})", row, {"", "", "\n", "", ""}},
+      {R"({"event":null})", row, {"", "", "", "", ""}},
+      {R"({"event":true})", row, {"", "", "true", "", ""}},
+      {"{\"event\":\"\xC3\xA9\"}", row, {"", "", "\xC3\xA9", "", ""}},
+      {"{\"a\":\"\xC3\"}", no, {}},
+      {"{\"a\":\"\x01\"}", no, {}},
+      {R"({"event":"x")", no, {}},
+      {R"({"event":"x})", no, {}},
+      {R"({"a":"\u0000"})", no, {}},
 
       // Blank lines: only ' ', '\t' and a final '\r'.
       {"", blank, {}},
@@ -246,6 +275,57 @@ TEST_CASE("flat_json: bindings", "[flat_json]") {
     REQUIRE(split_flat_object(R"({"b":"3"})", keys, out, scratch) == FlatRow::row);
     CHECK(out[0].empty());
     CHECK(out[1] == "3");
+  }
+  SECTION("keys of every length, differing in one byte anywhere or holding a dot anywhere") {
+    // Keys are compared by length and words: a difference in any byte must tell.
+    for (std::size_t len = 1; len <= 40; ++len) {
+      INFO("key length " << len);
+      const std::string bound(len, 'k');
+      const std::vector<std::string_view> keys = {bound};
+      Split got = split("{\"" + bound + "\":1}", keys, scratch);
+      REQUIRE(got.outcome == FlatRow::row);
+      CHECK(got.texts[0] == "1");
+      for (std::size_t at = 0; at < len; ++at) {
+        INFO("byte " << at);
+        std::string other = bound;
+        other[at] = 'j';
+        got = split("{\"" + other + "\":1}", keys, scratch);
+        REQUIRE(got.outcome == FlatRow::row);
+        CHECK(got.texts[0].empty());
+        std::string dotted = bound;
+        dotted[at] = '.';
+        const std::vector<std::string_view> dotted_keys = {dotted};
+        CHECK(split("{\"" + dotted + "\":1}", dotted_keys, scratch).outcome == FlatRow::decline);
+        CHECK(split("{\"" + bound + "\":1}", dotted_keys, scratch).outcome == FlatRow::row);
+      }
+    }
+  }
+  SECTION("the key order changes from line to line, and keys come and go") {
+    const std::vector<std::string_view> keys = {"user_id", "timestamp", "event", "session_id", "feature", "value"};
+    std::vector<std::string> members = {R"("user_id":"u1")", R"("timestamp":"t")", R"("event":"e")",
+                                        R"("session_id":"s")", R"("other":"o")"};
+    const std::vector<std::string> want = {"u1", "t", "e", "s", "", ""};
+    std::sort(members.begin(), members.end());
+    std::size_t lines = 0;
+    do {
+      std::string line = "{";
+      for (const std::string& m : members) line += (line.size() > 1 ? "," : "") + m;
+      line += "}";
+      INFO(line);
+      const Split got = split(line, keys, scratch);
+      REQUIRE(got.outcome == FlatRow::row);
+      CHECK(got.texts == want);
+      // Every other line drops the first member (and with it, perhaps, a bound key).
+      const std::string shorter = "{" + line.substr(members.front().size() + 2);
+      const Split fewer = split(shorter, keys, scratch);
+      REQUIRE(fewer.outcome == FlatRow::row);
+      for (std::size_t slot = 0; slot < keys.size(); ++slot) {
+        const bool dropped = members.front().substr(1, keys[slot].size() + 1) == std::string(keys[slot]) + "\"";
+        CHECK(fewer.texts[slot] == (dropped ? "" : want[slot]));
+      }
+      ++lines;
+    } while (std::next_permutation(members.begin(), members.end()));
+    CHECK(lines == 120);
   }
   SECTION("plain runs longer than 8 bytes, with the stop byte at every offset of a word") {
     const std::vector<std::string_view> keys = {"k"};
@@ -517,4 +597,31 @@ TEST_CASE("flat_json: every row and blank reads the same through the JSON reader
   auto end = (*reader)->next(record);
   if (!end) FAIL("after the last row, the JSON reader says: " << end.error().message());
   CHECK_FALSE(*end);
+}
+
+TEST_CASE("flat_json: white space around the object changes nothing", "[flat_json]") {
+  // Lines under 16 bytes are scanned 8 bytes at a time, longer ones 16 at a time
+  // with the line's last 16 bytes as the tail: padding moves every line through
+  // the other scan, and its strings to other offsets of a block and of the tail.
+  const std::vector<std::string> names = {"user_id", "timestamp", "event", "value", "k\xC3\xA9y", "q\"k", "event"};
+  const std::vector<std::string_view> keys(names.begin(), names.end());
+  constexpr std::size_t kPads[] = {1, 3, 8, 15, 16, 17};
+  LineGenerator gen(42);
+  std::string scratch;
+  for (std::size_t n = 0; n < 5000; ++n) {
+    const std::string line = gen.line();
+    const Split want = split(line, keys, scratch);
+    for (const std::size_t pad : kPads) {
+      INFO("line: " << printable(line) << ", padded by " << pad);
+      const std::string front = std::string(pad, pad % 2 == 0 ? ' ' : '\t') + line;
+      Split got = split(front, keys, scratch);
+      REQUIRE(outcome_name(got.outcome) == std::string(outcome_name(want.outcome)));
+      CHECK(got.texts == want.texts);
+      // After the line, white space is only white space when no '\r' ends it.
+      if (!line.empty() && line.back() == '\r') continue;
+      got = split(line + std::string(pad, ' '), keys, scratch);
+      REQUIRE(outcome_name(got.outcome) == std::string(outcome_name(want.outcome)));
+      CHECK(got.texts == want.texts);
+    }
+  }
 }
