@@ -320,8 +320,8 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
   const std::int32_t wk1 = time::period_key(time::Period::week, grid.last_day());
   const std::int32_t mk0 = time::period_key(time::Period::month, grid.first_day());
   const std::int32_t mk1 = time::period_key(time::Period::month, grid.last_day());
-  tally.week_users.assign(static_cast<std::size_t>(wk1 - wk0 + 1), 0);
-  tally.month_users.assign(static_cast<std::size_t>(mk1 - mk0 + 1), 0);
+  tally.week_users.assign(static_cast<std::size_t>(wk1 - wk0) + 1, 0);
+  tally.month_users.assign(static_cast<std::size_t>(mk1 - mk0) + 1, 0);
   std::vector<PeriodCounts>& pc = tally.pc;
   std::vector<std::uint64_t>& day_users = tally.day_users;
   std::vector<std::uint64_t>& week_users = tally.week_users;

@@ -95,16 +95,15 @@ class PodBuffer {
   /// Makes the size n, the new elements uninitialised (to be written before read).
   /// REQUIRES: n <= the capacity (reserve(n) first).
   void resize_for_overwrite(std::size_t n) noexcept { size_ = n; }
-  /// Gives the memory of elements [0, n) back to the system; they read as
-  /// zero (or garbage) afterwards. For a buffer being copied elsewhere piece
-  /// by piece, so that the copy and the original are never whole at once.
-  void discard_prefix(std::size_t n) noexcept { discard_block(data_, n * sizeof(T)); }
-  /// As discard_prefix, for elements [from, to): only the pages wholly inside.
+  /// Gives the memory of the pages wholly inside elements [from, to) back to
+  /// the system; those elements read as zero (or garbage) afterwards. For a
+  /// buffer being copied elsewhere piece by piece, so that the copy and the
+  /// original are never whole at once.
   void discard_range(std::size_t from, std::size_t to) noexcept {
+    // grow_block's blocks start on a page, so byte offsets round as addresses do.
     constexpr std::size_t kPage = 4096;
-    const auto first = (reinterpret_cast<std::uintptr_t>(data_ + from) + kPage - 1) / kPage * kPage;
-    const auto last = reinterpret_cast<std::uintptr_t>(data_ + to) / kPage * kPage;
-    if (last > first) discard_block(reinterpret_cast<void*>(first), last - first);
+    const std::size_t lo = (from * sizeof(T) + kPage - 1) / kPage * kPage, hi = to * sizeof(T) / kPage * kPage;
+    if (hi > lo) discard_block(reinterpret_cast<char*>(data_) + lo, hi - lo);
   }
 
   void push_back(const T& v) {
