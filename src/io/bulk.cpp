@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -256,9 +257,16 @@ std::optional<std::vector<BulkChunk>> split_bulk(const BulkInput& input, std::si
   return chunks;
 }
 
+namespace {
+std::atomic<std::size_t> thread_cap{0};  // 0: none
+}  // namespace
+
 std::size_t bulk_threads() noexcept {
-  const unsigned n = std::thread::hardware_concurrency();
-  return std::clamp<std::size_t>(n, 1, 16);
+  const std::size_t cores = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
+  const std::size_t cap = thread_cap.load(std::memory_order_relaxed);
+  return cap == 0 ? cores : cap;
 }
+
+void set_bulk_threads(std::size_t n) noexcept { thread_cap.store(n, std::memory_order_relaxed); }
 
 }  // namespace kpi::io

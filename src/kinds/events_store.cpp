@@ -645,7 +645,7 @@ void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vec
 constexpr std::size_t kSlice = std::size_t{1} << 18;
 
 // Fewer events than this are grouped on one thread.
-constexpr std::size_t kParallelGroupMin = std::size_t{1} << 20;
+constexpr std::size_t kParallelGroupMin = std::size_t{1} << 16;
 
 // Calls f(i, run, k) for the events of input indices [from, to), where
 // run[k] is event i; `bases[r]` is the input index of run r's first event.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -14,7 +15,9 @@
 #include <vector>
 
 #include "../../src/kinds/events_store.hpp"
+#include "kpi/compute.hpp"
 #include "kpi/io/reader.hpp"
+#include "kpi/kinds/events.hpp"
 #include "records_fixture.hpp"
 
 using namespace kpi;
@@ -285,4 +288,58 @@ TEST_CASE("bulk: a column bound to two slots (--by feature) fills both", "[bulk]
   REQUIRE(read_bulk_into(path, got, 3) == std::optional<std::uint64_t>(800));
   require_same_log(expected, got);
   REQUIRE(got.segment_count() == 4);  // "", search, export, dashboard
+}
+
+namespace {
+
+// Every result, value compared bit for bit (the merge of per-thread tallies
+// claims the one-thread result exactly, sums of doubles included).
+void require_same_results(const ResultSet& a, const ResultSet& b) {
+  REQUIRE(a.results.size() == b.results.size());
+  for (std::size_t i = 0; i < a.results.size(); ++i) {
+    const Result& x = a.results[i];
+    const Result& y = b.results[i];
+    INFO(x.metric << " " << x.period);
+    REQUIRE(x.metric == y.metric);
+    REQUIRE(x.period == y.period);
+    REQUIRE(x.dims == y.dims);
+    REQUIRE(x.value.has_value() == y.value.has_value());
+    if (x.value) REQUIRE(std::memcmp(&*x.value, &*y.value, sizeof(double)) == 0);
+  }
+  REQUIRE(a.warnings == b.warnings);
+}
+
+// Runs `run` with the bulk path and the analyses on one thread, then on three.
+template <class Run>
+void require_thread_count_invisible(const Run& run) {
+  io::set_bulk_threads(1);
+  auto one = run();
+  io::set_bulk_threads(3);
+  auto three = run();
+  io::set_bulk_threads(0);
+  REQUIRE(one.has_value());
+  REQUIRE(three.has_value());
+  require_same_results(*one, *three);
+}
+
+}  // namespace
+
+TEST_CASE("bulk: compute, funnel and retention give the same results on one thread and on three", "[bulk]") {
+  // Enough events for the parallel sort and per-user tallies (64k and more),
+  // in time order as exports are, with some rows out of order.
+  std::string text = plain_events(',', 90000, 99);
+  const std::string path = write_file("parallel.csv", text);
+  InputOptions input;
+  input.files = {path};
+  ComputeOptions c;
+  c.input = input;
+  c.period = time::Period::week;
+  require_thread_count_invisible([&] { return compute(c); });
+  FunnelOptions f;
+  f.input = input;
+  f.steps = {"page_view", "signup", "purchase"};
+  require_thread_count_invisible([&] { return run_funnel(f); });
+  RetentionOptions r;
+  r.input = input;
+  require_thread_count_invisible([&] { return run_retention(r); });
 }

@@ -92,7 +92,11 @@ class BulkChunk {
 /// cannot be read (the caller reads it with the record reader, which reports why).
 std::optional<std::vector<BulkChunk>> split_bulk(const BulkInput& input, std::size_t max_chunks);
 
-/// How many chunks to read in parallel: the cores this process may use.
+/// How many threads the bulk path and the events analyses use: one per core,
+/// unless set_bulk_threads capped it.
 std::size_t bulk_threads() noexcept;
+/// Caps bulk_threads() at n (0: one per core again). For a program that embeds
+/// kpi::core beside other work, and for tests that compare one thread with several.
+void set_bulk_threads(std::size_t n) noexcept;
 
 }  // namespace kpi::io
