@@ -9,7 +9,7 @@ root="$(cd "$here/../.." && pwd)"
 max_bytes=4096
 corpus="$here/corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{fuzz_csv_reader,fuzz_json_reader,fuzz_timestamp,fuzz_rules}
+mkdir -p "$corpus"/{fuzz_csv_reader,fuzz_json_reader,fuzz_timestamp,fuzz_rules,fuzz_bulk}
 
 # Copies $1 to corpus/$2/ under a name made from its path (cases reuse file names).
 add() {
@@ -30,6 +30,17 @@ done
 for f in "$root"/examples/rules.txt "$root"/tests/golden/*/rules*.txt; do
   add "$f" fuzz_rules
 done
+# fuzz_bulk: events files behind the byte that picks the format and the chunks
+# (csv 0, tsv 1, ndjson 2; (byte / 3) % 7 + 1 chunks).
+add_bulk() {
+  local src="$1" lead="$2"
+  [ "$(stat -c %s "$src")" -le "$max_bytes" ] || return 0
+  local rel="${src#"$root"/}"
+  { printf "\\x$lead"; cat "$src"; } > "$corpus/fuzz_bulk/${rel//\//_}"
+}
+for f in "$root"/tests/golden/events_*/*.csv; do add_bulk "$f" 0f; done
+for f in "$root"/tests/golden/events_*/*.tsv; do add_bulk "$f" 10; done
+for f in "$root"/tests/golden/events_*/*.ndjson "$root"/examples/events_nested.ndjson; do add_bulk "$f" 11; done
 # Keep at most a few dozen seeds per target: drop duplicates by content.
 for dir in "$corpus"/*/; do
   declare -A seen=()

@@ -11,7 +11,7 @@ bin="$(cd "${1:?usage: smoke.sh DIR_WITH_FUZZ_BINARIES}" && pwd)"
 seconds="${KPI_FUZZ_SECONDS:-15}"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/kpi-fuzz-smoke.XXXXXX")"
 status=0
-for target in fuzz_csv_reader fuzz_json_reader fuzz_timestamp fuzz_rules; do
+for target in fuzz_csv_reader fuzz_json_reader fuzz_timestamp fuzz_rules fuzz_bulk; do
   mkdir -p "$scratch/$target/new"
   echo "== $target ($seconds s)"
   if ! (cd "$scratch/$target" &&

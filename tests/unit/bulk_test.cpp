@@ -5,8 +5,8 @@
 // untouched, every file the record reader has to look at closely.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../src/kinds/events_store.hpp"
+#include "event_log_diff.hpp"
 #include "kpi/compute.hpp"
 #include "kpi/io/reader.hpp"
 #include "kpi/kinds/events.hpp"
@@ -67,38 +68,8 @@ std::optional<std::uint64_t> read_bulk_into(const std::string& path, EventLog& l
   return log.add_bulk(*bulk);
 }
 
-void require_same_pool(const StringPool& a, const StringPool& b) {
-  REQUIRE(a.size() == b.size());
-  for (std::uint32_t i = 0; i < a.size(); ++i) REQUIRE(a.str(i) == b.str(i));
-}
-
-// Equal logs: ids must match exactly; session codes may differ (SessionIds
-// compares them by text), so their texts are compared.
-void require_same_log(const EventLog& a, const EventLog& b) {
-  require_same_pool(a.users(), b.users());
-  require_same_pool(a.names(), b.names());
-  require_same_pool(a.features(), b.features());
-  REQUIRE(a.segment_count() == b.segment_count());
-  REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const Event& x = a.event(i);
-    const Event& y = b.event(i);
-    INFO("event " << i);
-    REQUIRE(x.ts == y.ts);
-    REQUIRE(x.user == y.user);
-    REQUIRE(x.event == y.event);
-    REQUIRE(x.feature == y.feature);
-    REQUIRE((x.session == kNone) == (y.session == kNone));
-    if (x.session != kNone) REQUIRE(a.sessions().str(x.session) == b.sessions().str(y.session));
-    const double* va = a.value_of(i);
-    const double* vb = b.value_of(i);
-    REQUIRE((va == nullptr) == (vb == nullptr));
-    if (va != nullptr) REQUIRE(*va == *vb);
-    REQUIRE(a.segment_dims(a.seg_of(i)) == b.segment_dims(b.seg_of(i)));
-  }
-  REQUIRE(a.min_ts() == b.min_ts());
-  REQUIRE(a.max_ts() == b.max_ts());
-}
+// Catch prints the first difference when there is one.
+void require_same_log(const EventLog& a, const EventLog& b) { REQUIRE(test::first_difference(a, b) == std::string()); }
 
 // Concatenation by appending: g++ 12 -O3 warns falsely (-Wrestrict) on
 // "literal" + std::string.
@@ -304,7 +275,7 @@ void require_same_results(const ResultSet& a, const ResultSet& b) {
     REQUIRE(x.period == y.period);
     REQUIRE(x.dims == y.dims);
     REQUIRE(x.value.has_value() == y.value.has_value());
-    if (x.value) REQUIRE(std::memcmp(&*x.value, &*y.value, sizeof(double)) == 0);
+    if (x.value) REQUIRE(std::bit_cast<std::uint64_t>(*x.value) == std::bit_cast<std::uint64_t>(*y.value));
   }
   REQUIRE(a.warnings == b.warnings);
 }
