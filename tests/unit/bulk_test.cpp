@@ -7,8 +7,6 @@
 
 #include <bit>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,22 +17,13 @@
 #include "kpi/compute.hpp"
 #include "kpi/io/reader.hpp"
 #include "kpi/kinds/events.hpp"
+#include "temp_file.hpp"
 #include "records_fixture.hpp"
 
 using namespace kpi;
 using namespace kpi::events_detail;
 
 namespace {
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / std::string("kpi_bulk_test_").append(name)).string();
-}
-
-std::string write_file(const std::string& name, const std::string& text) {
-  std::string path = temp_path(name);
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by)}; }
 
@@ -150,7 +139,8 @@ std::string plain_ndjson(std::size_t rows, std::uint64_t seed) {
 
 TEST_CASE("bulk: an NDJSON file in chunks gives the log of reading it record by record", "[bulk]") {
   const TimeContext time = test::utc_context();
-  const std::string path = write_file("plain.ndjson", plain_ndjson(2500, 5));
+  const test::TempFile file(plain_ndjson(2500, 5), ".ndjson");
+  const std::string& path = file.path();
   EventLog expected(all_columns(), time);
   read_records_into(path, expected);
   REQUIRE(expected.size() == 2500);
@@ -166,7 +156,8 @@ TEST_CASE("bulk: an NDJSON file in chunks gives the log of reading it record by 
 
 TEST_CASE("bulk: a CSV file in chunks gives the log of reading it record by record", "[bulk]") {
   const TimeContext time = test::utc_context();
-  const std::string path = write_file("plain.csv", plain_events(',', 3000, 7));
+  const test::TempFile file(plain_events(',', 3000, 7), ".csv");
+  const std::string& path = file.path();
   EventLog expected(all_columns(), time);
   read_records_into(path, expected);
   REQUIRE(expected.size() == 3000);
@@ -181,8 +172,10 @@ TEST_CASE("bulk: a CSV file in chunks gives the log of reading it record by reco
 
 TEST_CASE("bulk: TSV, --by segments, and a second file appended to a log", "[bulk]") {
   const TimeContext time = test::utc_context();
-  const std::string first = write_file("first.tsv", plain_events('\t', 1500, 11));
-  const std::string second = write_file("second.tsv", plain_events('\t', 1700, 12));
+  const test::TempFile first_file(plain_events('\t', 1500, 11), ".tsv");
+  const std::string& first = first_file.path();
+  const test::TempFile second_file(plain_events('\t', 1700, 12), ".tsv");
+  const std::string& second = second_file.path();
   EventLog expected(all_columns({"plan"}), time);
   read_records_into(first, expected);
   read_records_into(second, expected);
@@ -196,11 +189,13 @@ TEST_CASE("bulk: TSV, --by segments, and a second file appended to a log", "[bul
 TEST_CASE("bulk: the last line may lack its line ending; a BOM-less header-only file has no rows", "[bulk]") {
   const TimeContext time = test::utc_context();
   EventLog got(all_columns(), time);
-  const std::string path = write_file("no_eol.csv", "user_id,timestamp,event\nu1,1735689600,a\nu2,1735689601,b");
+  const test::TempFile file("user_id,timestamp,event\nu1,1735689600,a\nu2,1735689601,b", ".csv");
+  const std::string& path = file.path();
   REQUIRE(read_bulk_into(path, got, 2) == std::optional<std::uint64_t>(2));
   REQUIRE(got.users().str(1) == "u2");
   EventLog empty(all_columns(), time);
-  REQUIRE(read_bulk_into(write_file("header_only.csv", "user_id,timestamp,event\n"), empty, 2) ==
+  const test::TempFile header_only("user_id,timestamp,event\n", ".csv");
+  REQUIRE(read_bulk_into(header_only.path(), empty, 2) ==
           std::optional<std::uint64_t>(0));
 }
 
@@ -222,8 +217,9 @@ TEST_CASE("bulk: declines what only the record reader handles, leaving the log a
   };
   std::size_t i = 0;
   for (const std::string& extra : cases) {
-    INFO("case " << i);
-    const std::string path = write_file(cat("decline", num(i++), ".csv"), cat(good, extra));
+    INFO("case " << i++);
+    const test::TempFile file(cat(good, extra), ".csv");
+    const std::string& path = file.path();
     EventLog log(all_columns(), time);
     REQUIRE(read_bulk_into(path, log, 3) == std::nullopt);
     REQUIRE(log.empty());
@@ -233,7 +229,8 @@ TEST_CASE("bulk: declines what only the record reader handles, leaving the log a
 }
 
 TEST_CASE("bulk: only regular files without --default offer a bulk path", "[bulk]") {
-  const std::string path = write_file("plain2.csv", "user_id,timestamp,event\nu1,1735689600,a\n");
+  const test::TempFile file("user_id,timestamp,event\nu1,1735689600,a\n", ".csv");
+  const std::string& path = file.path();
   io::ReaderOptions with_default;
   with_default.defaults.emplace_back("session_id", "s");
   auto reader = io::RecordReader::open(path, with_default);
@@ -252,7 +249,8 @@ TEST_CASE("bulk: only regular files without --default offer a bulk path", "[bulk
 
 TEST_CASE("bulk: a column bound to two slots (--by feature) fills both", "[bulk]") {
   const TimeContext time = test::utc_context();
-  const std::string path = write_file("shared.csv", plain_events(',', 800, 21));
+  const test::TempFile file(plain_events(',', 800, 21), ".csv");
+  const std::string& path = file.path();
   EventLog expected(all_columns({"feature"}), time);
   read_records_into(path, expected);
   EventLog got(all_columns({"feature"}), time);
@@ -299,7 +297,8 @@ TEST_CASE("bulk: compute, funnel and retention give the same results on one thre
   // Enough events for the parallel sort and per-user tallies (64k and more),
   // in time order as exports are, with some rows out of order.
   std::string text = plain_events(',', 90000, 99);
-  const std::string path = write_file("parallel.csv", text);
+  const test::TempFile file(text, ".csv");
+  const std::string& path = file.path();
   InputOptions input;
   input.files = {path};
   ComputeOptions c;

@@ -16,6 +16,7 @@
 
 #include "../../src/io/flat_json.hpp"
 #include "kpi/io/reader.hpp"
+#include "temp_file.hpp"
 
 namespace {
 
@@ -514,24 +515,6 @@ class LineGenerator {
   std::vector<std::string> blanks_ = {"", " ", "\t", "\r", " \t\r", "\r\r", " \r ", "  "};
 };
 
-// Writes `bytes` to a fresh temporary .ndjson file and removes it on destruction.
-class TempFile {
- public:
-  explicit TempFile(std::string_view bytes) {
-    path_ = "/tmp/kpi-flat-json-XXXXXX.ndjson";
-    const int fd = ::mkstemps(path_.data(), 7);
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-    ::close(fd);
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace
 
@@ -576,7 +559,7 @@ TEST_CASE("flat_json: every row and blank reads the same through the JSON reader
   CHECK(blanks > kLines / 50);
   CHECK(declines > kLines / 10);
 
-  TempFile temp(file);
+  const kpi::test::TempFile temp(file, ".ndjson");
   auto reader = kpi::io::RecordReader::open(temp.path(), {});
   if (!reader) FAIL("open: " << reader.error().message());
   (*reader)->bind(names);

@@ -22,29 +22,13 @@
 #include "kpi/input.hpp"
 #include "kpi/io/reader.hpp"
 #include "kpi/kinds/aggregator.hpp"
+#include "temp_file.hpp"
 
 namespace {
 
 using kpi::io::Format;
 
-// Writes `bytes` to a fresh temporary file and removes it on destruction.
-class TempFile {
- public:
-  TempFile(std::string_view bytes, std::string_view suffix) {
-    path_ = "/tmp/kpi-regression-XXXXXX" + std::string(suffix);
-    const int fd = ::mkstemps(path_.data(), static_cast<int>(suffix.size()));
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-    ::close(fd);
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using kpi::test::TempFile;
 
 struct ReadAll {
   std::vector<std::vector<std::string>> rows;  // bound fields' text, per record
