@@ -70,8 +70,8 @@ BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t 
     const int col = input.column_of_slot[slot];
     if (col < 0 || static_cast<std::size_t>(col) >= input.fields) {
       unfilled_.push_back(slot);
-    } else if (slot_of_column_[static_cast<std::size_t>(col)] >= 0) {
-      shared_columns_ = true;
+    } else if (const int first = slot_of_column_[static_cast<std::size_t>(col)]; first >= 0) {
+      copies_.emplace_back(slot, static_cast<std::size_t>(first));  // --by on a bound column
     } else {
       slot_of_column_[static_cast<std::size_t>(col)] = static_cast<int>(slot);
     }
@@ -155,7 +155,6 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
 // (a line ending of its own there), or a byte >= 0x80 or NUL, which
 // find_invalid_utf8 must vouch for.
 BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std::string_view> slots) {
-  if (shared_columns_) [[unlikely]] return split_shared(line, slots);
   const std::size_t want = input_->fields, n = line.size();
   const char* p = line.data();
   const char d = input_->delimiter;
@@ -206,32 +205,7 @@ BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std:
   if (care != 0 || field != want) return Step::decline;
   if (high != 0 && find_invalid_utf8(line) != std::string_view::npos) return Step::decline;
   for (const std::size_t slot : unfilled_) slots[slot] = std::string_view{};
-  return Step::row;
-}
-
-// The rare binding of one column to several slots (--map a=x --map b=x): every
-// field kept, then copied to the slots. Simple and slow; nothing else differs.
-BulkChunk::Step BulkChunk::split_shared(std::string_view line, std::span<std::string_view> slots) {
-  const std::size_t want = input_->fields;
-  fields_.clear();
-  bool non_ascii = false;
-  for (std::size_t from = 0;;) {
-    const std::size_t at = std::min(line.find(input_->delimiter, from), line.size());
-    fields_.push_back(line.substr(from, at - from));
-    if (at == line.size()) break;
-    from = at + 1;
-  }
-  for (const char c : line) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\r') return Step::decline;
-    non_ascii = non_ascii || u == 0 || u >= 0x80;
-  }
-  if (fields_.size() != want) return Step::decline;
-  if (non_ascii && find_invalid_utf8(line) != std::string_view::npos) return Step::decline;
-  for (std::size_t s = 0; s < slots.size(); ++s) {
-    const int col = input_->column_of_slot[s];
-    slots[s] = col < 0 ? std::string_view{} : fields_[static_cast<std::size_t>(col)];
-  }
+  for (const auto& [slot, same_as] : copies_) slots[slot] = slots[same_as];
   return Step::row;
 }
 

@@ -105,7 +105,6 @@ class DelimitedReader final : public RecordReader {
   std::optional<BulkInput> bulk() const override {
     if (!source_.is_regular_file()) return std::nullopt;
     BulkInput in;
-    in.file = name_;
     in.format = format_;
     in.delimiter = delimiter_;
     in.fd = source_.fd();

@@ -440,7 +440,6 @@ class JsonReader final : public RecordReader {
   std::optional<BulkInput> bulk() const override {
     if (format_ != Format::ndjson || in_array_ || seen_one_ || !source_.is_regular_file()) return std::nullopt;
     BulkInput in;
-    in.file = name_;
     in.format = format_;
     in.fd = source_.fd();
     in.begin = 0;

@@ -5,12 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <exception>
 #include <map>
 #include <numeric>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -96,6 +94,30 @@ struct PeriodCounts {
   std::uint64_t purchases_without_value = 0;
   std::vector<double> ttv;
   std::vector<std::vector<double>> time_to;
+
+  // Adds the counts of a later range of users (Tally::merge). Not revenue: a
+  // sum of doubles depends on its order, so Tally adds it up in user order.
+  void merge(const PeriodCounts& b) {
+    active += b.active;
+    new_users += b.new_users;
+    sessions += b.sessions;
+    page_views += b.page_views;
+    clicks += b.clicks;
+    actions += b.actions;
+    session_micros += b.session_micros;
+    for (std::size_t k = 0; k < kUserRoleCount; ++k) role_users[k] += b.role_users[k];
+    trial_conversions += b.trial_conversions;
+    activated += b.activated;
+    act_decidable += b.act_decidable;
+    act_pending += b.act_pending;
+    churned += b.churned;
+    churn_decidable += b.churn_decidable;
+    churn_pending += b.churn_pending;
+    purchases_without_value += b.purchases_without_value;
+    ttv.insert(ttv.end(), b.ttv.begin(), b.ttv.end());
+    for (std::size_t t = 0; t < time_to.size(); ++t)
+      time_to[t].insert(time_to[t].end(), b.time_to[t].begin(), b.time_to[t].end());
+  }
 };
 
 // Consecutive rows of one user with the same session code.
@@ -118,29 +140,7 @@ struct Tally {
 
   // Adds `later` (the next range of users) to this one.
   void merge(Tally& later) {
-    for (std::size_t p = 0; p < pc.size(); ++p) {
-      PeriodCounts& a = pc[p];
-      PeriodCounts& b = later.pc[p];
-      a.active += b.active;
-      a.new_users += b.new_users;
-      a.sessions += b.sessions;
-      a.page_views += b.page_views;
-      a.clicks += b.clicks;
-      a.actions += b.actions;
-      a.session_micros += b.session_micros;
-      for (std::size_t k = 0; k < kUserRoleCount; ++k) a.role_users[k] += b.role_users[k];
-      a.trial_conversions += b.trial_conversions;
-      a.activated += b.activated;
-      a.act_decidable += b.act_decidable;
-      a.act_pending += b.act_pending;
-      a.churned += b.churned;
-      a.churn_decidable += b.churn_decidable;
-      a.churn_pending += b.churn_pending;
-      a.purchases_without_value += b.purchases_without_value;
-      a.ttv.insert(a.ttv.end(), b.ttv.begin(), b.ttv.end());
-      for (std::size_t t = 0; t < a.time_to.size(); ++t)
-        a.time_to[t].insert(a.time_to[t].end(), b.time_to[t].begin(), b.time_to[t].end());
-    }
+    for (std::size_t p = 0; p < pc.size(); ++p) pc[p].merge(later.pc[p]);
     const auto add = [](std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
       for (std::size_t i = 0; i < into.size(); ++i) into[i] += from[i];
     };
@@ -543,21 +543,7 @@ Tally EventsAggregator::tally_segment(const SortedEvents& ev, std::size_t b, std
   }
   cut.push_back(e);
   std::vector<Tally> tallies(nt);
-  std::vector<std::exception_ptr> failed(nt);
-  const auto run = [&](std::size_t k) noexcept {
-    try {
-      tallies[k] = tally_users(ev, cut[k], cut[k + 1], grid);
-    } catch (...) {
-      failed[k] = std::current_exception();
-    }
-  };
-  {
-    std::vector<std::jthread> threads;
-    for (std::size_t k = 1; k < nt; ++k) threads.emplace_back(run, k);
-    run(0);
-  }
-  for (const auto& f : failed)
-    if (f) std::rethrow_exception(f);
+  run_parallel(nt, [&](std::size_t k) { tallies[k] = tally_users(ev, cut[k], cut[k + 1], grid); });
   for (std::size_t k = 1; k < nt; ++k) tallies[0].merge(tallies[k]);
   return std::move(tallies[0]);
 }

@@ -457,20 +457,13 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
   std::vector<std::unique_ptr<EventLog>> parts;
   for (std::size_t k = 0; k < chunks->size(); ++k) parts.push_back(std::make_unique<EventLog>(*this, SameColumns{}));
   std::vector<char> taken(chunks->size(), 0);
-  {
+  try {
+    run_parallel(chunks->size(), [&](std::size_t k) { taken[k] = parts[k]->take((*chunks)[k]) ? 1 : 0; });
+  } catch (...) {
     // Out of memory on a thread declines (the record reader then meets it too,
     // and reports it), instead of ending the process.
-    const auto run = [&](std::size_t k) noexcept {
-      try {
-        taken[k] = parts[k]->take((*chunks)[k]) ? 1 : 0;
-      } catch (...) {
-        taken[k] = 0;
-      }
-    };
-    std::vector<std::jthread> threads;
-    for (std::size_t k = 1; k < chunks->size(); ++k) threads.emplace_back(run, k);
-    if (!chunks->empty()) run(0);
-  }  // joins
+    return std::nullopt;
+  }
   std::uint64_t rows = 0, events = count_;
   for (std::size_t k = 0; k < chunks->size(); ++k) {
     if (taken[k] == 0) return std::nullopt;
@@ -676,12 +669,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   std::vector<std::size_t> cut(nt + 1);
   for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
   std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
-  const auto on_threads = [nt](const auto& work) {
-    std::vector<std::jthread> threads;
-    for (std::size_t t = 1; t < nt; ++t) threads.emplace_back(work, t);
-    work(0);
-  };
-  on_threads([&](std::size_t t) {
+  run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& count = next[t];
     for_each_event(runs, bases, cut[t], cut[t + 1],
                    [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) { ++count[run[k].user]; });
@@ -692,7 +680,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   }
   order.reserve(n);
   order.resize_for_overwrite(n);
-  on_threads([&](std::size_t t) {
+  run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
     std::size_t done = 0;  // within the current run: copied and given back up to here
     const PodBuffer<Event>* current = nullptr;

@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -59,6 +61,29 @@ void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
 void free_block(void* p, std::size_t bytes) noexcept;
 /// Releases the whole pages of [p, p + bytes) of a grow_block block (a hint).
 void discard_block(void* p, std::size_t bytes) noexcept;
+
+/// Runs work(0), ..., work(n - 1) at once, work(0) on the calling thread, and
+/// waits for them all; then rethrows the first exception (by index) one threw.
+/// The events code spreads chunks, ranges of events and ranges of users over
+/// the cores with it.
+template <class Work>
+void run_parallel(std::size_t n, const Work& work) {
+  std::vector<std::exception_ptr> failed(n);
+  const auto guarded = [&](std::size_t k) noexcept {
+    try {
+      work(k);
+    } catch (...) {
+      failed[k] = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t k = 1; k < n; ++k) threads.emplace_back(guarded, k);
+    if (n > 0) guarded(0);
+  }  // joins
+  for (const std::exception_ptr& f : failed)
+    if (f) std::rethrow_exception(f);
+}
 
 /// Growable array of a trivially copyable T on grow_block: std::vector's
 /// doubling copied a 10M-event log about four times over and faulted in the
@@ -190,7 +215,6 @@ class SessionIds {
   /// base being the return value. Users' latest ids stay this one's (a stale
   /// latest id costs a new code for an equal id later, never a wrong result).
   std::uint32_t append(SessionIds&& other);
-  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(strs_.size()); }
   /// A hint that `user`'s session id is looked at soon.
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kpi::io {
@@ -30,7 +31,6 @@ enum class Format;
 
 /// Where the rows of a file lie and how they map to bound slots.
 struct BulkInput {
-  std::string_view file;         ///< display name (for nothing but debugging: bulk reports no errors)
   Format format{};               ///< csv/tsv (delimited) or ndjson
   char delimiter = ',';          ///< delimited text only
   int fd = -1;                   ///< a regular file, read with pread (position untouched)
@@ -68,20 +68,18 @@ class BulkChunk {
  private:
   bool refill();
   Step split_delimited(std::string_view line, std::span<std::string_view> slots);
-  Step split_shared(std::string_view line, std::span<std::string_view> slots);
 
   const BulkInput* input_;
   std::uint64_t next_read_, end_;    // file offsets still to read
   std::unique_ptr<char[]> buf_;
   std::size_t cap_ = 0, pos_ = 0, len_ = 0;
   std::uint64_t rows_ = 0;
-  // Delimited: the slot each column fills (-1: none; one column may fill one
-  // slot, else every field is kept in fields_ and copied), and the slots no
-  // column fills.
+  // Delimited: the slot each column fills (-1: none), the slots no column
+  // fills, and slots bound to a column another slot already has (slot, that
+  // slot), copied after the split.
   std::vector<int> slot_of_column_;
   std::vector<std::size_t> unfilled_;
-  bool shared_columns_ = false;
-  std::vector<std::string_view> fields_;
+  std::vector<std::pair<std::size_t, std::size_t>> copies_;
   std::vector<std::string_view> keys_;    // ndjson: input_->key_of_slot
   std::string scratch_;                   // ndjson: unescaped strings
   bool first_ = true;                     // the chunk's first row (a BOM may open the file)
