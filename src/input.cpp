@@ -189,11 +189,17 @@ Status read_records(const InputOptions& options, std::string& kind, const SinkFa
     (*reader)->bind(sink->columns(bindable_columns(**reader, kind)));
     // A plain file goes to the sink whole, parsed on every core; a file the
     // bulk path declines is read record by record below, from its first row.
-    if (const auto bulk = (*reader)->bulk(); bulk) {
+    // A pipe goes to the sink in blocks; the record reader reads on from the
+    // first block the sink did not take.
+    if (const auto bulk = (*reader)->bulk(); bulk && !bulk->stream) {
       if (const auto rows = sink->add_bulk(*bulk); rows) {
         info.rows += *rows;
         continue;
       }
+    } else if (bulk) {
+      io::BulkStream stream(*bulk);
+      info.rows += sink->add_bulk_stream(stream);
+      (*reader)->resume(stream.rest());  // at the end of the input if the sink took it all
     }
     // Files are parsed on a second core while this thread feeds the sink. Not
     // stdin: a reader thread blocked on a terminal or pipe could not be stopped

@@ -64,6 +64,15 @@ class RecordSink {
     (void)input;
     return std::nullopt;
   }
+  /// Takes a pipe's rows through the bulk path, block by block as they arrive
+  /// (io::BulkStream): the number of rows taken. The sink takes whole blocks
+  /// in order and may stop at any block (one it is not sure of); the caller
+  /// then reads the stream's rest() record by record. Called after columns(),
+  /// before add(). The default takes nothing.
+  virtual std::uint64_t add_bulk_stream(io::BulkStream& stream) {
+    (void)stream;
+    return 0;
+  }
 };
 
 /// The kind of `columns`: --kind if given (checked), else detected as CLI.md says.

@@ -77,6 +77,12 @@ BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t 
     }
   }
 }
+BulkChunk::BulkChunk(const BulkInput& input, std::string_view block)
+    : BulkChunk(input, 0, 0) {
+  first_ = false;  // a stream's blocks follow the header (or the reader's first look)
+  block_ = block.data();
+  len_ = block.size();
+}
 BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
 BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
 BulkChunk::~BulkChunk() = default;
@@ -114,12 +120,13 @@ bool BulkChunk::refill() {
 
 BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
   while (true) {
-    const char* start = buf_.get() + pos_;
+    const char* start = data() + pos_;
     const void* nl = len_ > pos_ ? std::memchr(start, '\n', len_ - pos_) : nullptr;
     std::string_view line;
     if (nl != nullptr) {
       line = {start, static_cast<std::size_t>(static_cast<const char*>(nl) - start)};
       pos_ += line.size() + 1;
+      ++lines_;
     } else if (next_read_ < end_) {
       if (!refill()) return Step::decline;  // a read error, or the file shrank
       continue;
@@ -229,6 +236,88 @@ std::optional<std::vector<BulkChunk>> split_bulk(const BulkInput& input, std::si
     begin = end;
   }
   return chunks;
+}
+
+BulkStream::BulkStream(const BulkInput& input)
+    : input_(input), carry_(input.head), carry_offset_(input.begin), line_(input.first_line) {}
+
+BulkStream::~BulkStream() = default;
+
+std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
+  const std::lock_guard read_lock(read_mutex_);
+  if (failed_ || stopped_.load(std::memory_order_relaxed) || (eof_ && carry_.empty())) return std::nullopt;
+  // Room for a block after the incomplete line carried over (or the reader's
+  // head, which may be larger than a block).
+  const std::size_t block = std::max<std::size_t>(input_.block_bytes, 1);
+  const std::size_t cap = std::max(carry_.size(), block / 4) + block;
+  std::unique_ptr<char[]> buf;
+  if (cap == usual_capacity()) {  // a spare one fits
+    const std::lock_guard blocks_lock(blocks_mutex_);
+    if (!spare_.empty()) {
+      buf = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  if (buf == nullptr) buf = std::make_unique_for_overwrite<char[]>(cap);
+  std::memcpy(buf.get(), carry_.data(), carry_.size());
+  std::size_t len = carry_.size();
+  while (len < cap && !eof_) {
+    if (stopped_.load(std::memory_order_relaxed)) break;
+    const ssize_t got = ::read(input_.fd, buf.get() + len, cap - len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      failed_ = true;  // the record reader reads on, and reports the error
+      break;
+    }
+    if (got == 0) eof_ = true;
+    len += static_cast<std::size_t>(got);
+  }
+  if (len == 0) return std::nullopt;  // the end of the input
+  // A block ends after its last line break; the input's last line needs none.
+  std::size_t cut = len;
+  if (!eof_) {
+    const void* nl = ::memrchr(buf.get(), '\n', len);
+    cut = nl == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(nl) - buf.get()) + 1;
+  }
+  if (failed_ || stopped_.load(std::memory_order_relaxed) || cut == 0) {
+    // Stopped, failed, or a line longer than a block: all of it is left to
+    // the record reader (in order: it follows every block handed out).
+    carry_.assign(buf.get(), len);
+    if (cut == 0 && !failed_) stopped_.store(true, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  const std::uint64_t offset = carry_offset_;
+  carry_.assign(buf.get() + cut, len - cut);
+  carry_offset_ = offset + cut;
+  const std::string_view bytes(buf.get(), cut);
+  const std::lock_guard blocks_lock(blocks_mutex_);
+  blocks_.push_back(Block{std::move(buf), cut, offset, cap});
+  return std::pair<std::size_t, BulkChunk>(first_block_ + blocks_.size() - 1, BulkChunk(input_, bytes));
+}
+
+void BulkStream::taken(std::size_t k, std::uint64_t lines) {
+  const std::lock_guard blocks_lock(blocks_mutex_);
+  if (blocks_.empty() || k != first_block_) return;  // (REQUIRES broken: keep the bytes)
+  if (blocks_.front().capacity == usual_capacity()) spare_.push_back(std::move(blocks_.front().bytes));
+  blocks_.pop_front();
+  ++first_block_;
+  line_ += lines;
+}
+
+BulkRest BulkStream::rest() {
+  const std::lock_guard read_lock(read_mutex_);
+  const std::lock_guard blocks_lock(blocks_mutex_);
+  BulkRest rest;
+  rest.offset = blocks_.empty() ? carry_offset_ : blocks_.front().offset;
+  rest.line = line_;
+  std::size_t size = carry_.size();
+  for (const Block& b : blocks_) size += b.size;
+  rest.bytes.reserve(size);
+  for (const Block& b : blocks_) rest.bytes.append(b.bytes.get(), b.size);
+  rest.bytes += carry_;
+  blocks_.clear();
+  carry_.clear();
+  return rest;
 }
 
 namespace {

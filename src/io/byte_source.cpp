@@ -33,6 +33,7 @@ ByteSource& ByteSource::operator=(ByteSource&& other) noexcept {
     base_ = std::exchange(other.base_, 0);
     eof_ = other.eof_;
     regular_ = other.regular_;
+    pipe_ = other.pipe_;
   }
   return *this;
 }
@@ -43,9 +44,16 @@ ByteSource::~ByteSource() {
 
 Expected<ByteSource> ByteSource::open(const std::string& path) {
   ByteSource src;
+  struct stat st {};
   if (path == "-") {
     src.name_ = "<stdin>";
     src.fd_ = STDIN_FILENO;
+    if (::fstat(src.fd_, &st) == 0) {
+      // A file redirected to stdin is read at any offset only if read from its
+      // start (`(read skip; kpi ...) < file` hands it over part-read).
+      src.regular_ = S_ISREG(st.st_mode) && ::lseek(src.fd_, 0, SEEK_CUR) == 0;
+      src.pipe_ = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+    }
   } else {
     src.name_ = path;
     src.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -53,11 +61,11 @@ Expected<ByteSource> ByteSource::open(const std::string& path) {
       return Error(Location{path, 0, 0, {}}, std::string("cannot open: ") + std::strerror(errno));
     }
     src.owns_fd_ = true;
-    struct stat st {};
     if (::fstat(src.fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
       return Error(Location{path, 0, 0, {}}, "cannot read: is a directory");
     }
     src.regular_ = S_ISREG(st.st_mode);
+    src.pipe_ = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)::posix_fadvise(src.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -108,6 +116,18 @@ Expected<bool> ByteSource::fill() {
     if (errno == EINTR) continue;
     return Error(Location{name_, 0, 0, {}}, std::string("cannot read: ") + std::strerror(errno));
   }
+}
+
+void ByteSource::restart(std::string_view bytes, std::uint64_t offset) {
+  if (bytes.size() + kChunkBytes / 2 > capacity_) {
+    capacity_ = bytes.size() + kChunkBytes;
+    data_ = std::make_unique_for_overwrite<char[]>(capacity_);
+  }
+  if (!bytes.empty()) std::memcpy(data_.get(), bytes.data(), bytes.size());
+  pos_ = 0;
+  end_ = bytes.size();
+  base_ = offset;
+  // eof_ stays: the descriptor's position is right after `bytes`.
 }
 
 Expected<bool> ByteSource::fill_to(std::size_t bytes) {

@@ -46,6 +46,12 @@ class ByteSource {
   /// at any offset, e.g. by the bulk path on several threads).
   int fd() const noexcept { return fd_; }
   bool is_regular_file() const noexcept { return regular_; }
+  /// Whether the input is a pipe or a socket (read once, front to back).
+  bool is_pipe() const noexcept { return pipe_; }
+  /// Makes `bytes` the window, at input offset `offset`; fill() reads on from
+  /// the descriptor after them. For a reader going on where the bulk path
+  /// stopped reading a pipe (bulk.hpp, BulkRest).
+  void restart(std::string_view bytes, std::uint64_t offset);
   /// Reads more bytes after the window (growing the buffer if the window already
   /// fills it). False at end of input, or an Error for a read failure / a record
   /// beyond kMaxRecordBytes. Invalidates views into the window.
@@ -69,6 +75,7 @@ class ByteSource {
   std::uint64_t base_ = 0;  // input offset of data_[0]
   bool eof_ = false;
   bool regular_ = false;
+  bool pipe_ = false;
 };
 
 }  // namespace kpi::io

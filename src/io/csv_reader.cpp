@@ -103,19 +103,30 @@ class DelimitedReader final : public RecordReader {
   }
 
   std::optional<BulkInput> bulk() const override {
-    if (!source_.is_regular_file()) return std::nullopt;
+    if (!source_.is_regular_file() && !source_.is_pipe()) return std::nullopt;
     BulkInput in;
     in.format = format_;
     in.delimiter = delimiter_;
     in.fd = source_.fd();
     in.begin = source_.offset();
-    in.end = file_size(source_.fd());
+    if (source_.is_pipe()) {
+      in.stream = true;
+      in.head = source_.window();
+      in.first_line = line_;
+    } else {
+      in.end = file_size(source_.fd());
+    }
     in.fields = header_.size();
     for (const Binding& b : bound_) {
       if (b.fallback != nullptr) return std::nullopt;
       in.column_of_slot.push_back(b.column);
     }
     return in;
+  }
+
+  void resume(const BulkRest& rest) override {
+    source_.restart(rest.bytes, rest.offset);
+    line_ = rest.line;
   }
 
   Expected<bool> next(Record& out) override {

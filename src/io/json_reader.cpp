@@ -437,18 +437,35 @@ class JsonReader final : public RecordReader {
   // NDJSON only (a .json array is one record over many lines), and only keys
   // without a dot: a dotted path may name a nested value, which the bulk path
   // does not read.
+  // A pipe is read on from the first object, which must start its line (it
+  // does, unless blanks precede it).
   std::optional<BulkInput> bulk() const override {
-    if (format_ != Format::ndjson || in_array_ || seen_one_ || !source_.is_regular_file()) return std::nullopt;
+    if (format_ != Format::ndjson || in_array_ || seen_one_) return std::nullopt;
     BulkInput in;
     in.format = format_;
     in.fd = source_.fd();
-    in.begin = 0;
-    in.end = file_size(source_.fd());
+    if (source_.is_regular_file()) {
+      in.begin = 0;
+      in.end = file_size(source_.fd());
+    } else if (source_.is_pipe() && prefix_.empty()) {
+      in.stream = true;
+      in.begin = source_.offset();
+      in.head = source_.window();
+      in.first_line = line_;
+    } else {
+      return std::nullopt;
+    }
     for (const Binding& b : bound_) {
       if (b.fallback != nullptr || b.path.find('.') != std::string::npos) return std::nullopt;
       in.key_of_slot.push_back(b.path);
     }
     return in;
+  }
+
+  void resume(const BulkRest& rest) override {
+    source_.restart(rest.bytes, rest.offset);
+    line_ = rest.line;
+    prefix_.clear();  // the rest starts a line
   }
 
   Expected<bool> next(Record& out) override {

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <numeric>
 #include <system_error>
 #include <thread>
@@ -475,6 +477,64 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
     absorb(*part);
     part.reset();  // its memory goes before the next one grows the log
   }
+  return rows;
+}
+
+// Each thread takes the next block, parses it into a part of its own, and
+// absorbs it when every earlier block is absorbed: parsing runs on all cores,
+// absorbing (interning the part's strings) in input order, so ids are the ones
+// a front-to-back read gives. The first block that declines stops the stream;
+// blocks after it are parsed in vain and left to the record reader too.
+std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
+  std::mutex mutex;
+  std::condition_variable turn;
+  std::size_t next_to_absorb = 0;
+  bool declined = false;
+  std::uint64_t rows = 0;
+  const auto give_up = [&] {  // under the mutex
+    declined = true;
+    stream.stop();
+    turn.notify_all();
+  };
+  const auto take_blocks = [&] {
+    while (true) {
+      auto got = stream.next();
+      if (!got) return;
+      auto& [k, chunk] = *got;
+      EventLog part(*this, SameColumns{});
+      bool ok = false;
+      try {
+        // Room for short rows, grown if they are shorter: the part's events are
+        // written once, on pages the log then keeps.
+        part.runs_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
+        ok = part.take(chunk);
+        for (PodBuffer<Event>& run : part.runs_) run.shrink_to_fit();
+      } catch (const std::bad_alloc&) {
+        ok = false;  // the record reader meets it too, and reports it
+      }
+      std::unique_lock lock(mutex);
+      turn.wait(lock, [&] { return declined || next_to_absorb == k; });
+      if (declined) return;
+      if (!ok || count_ + part.count_ > kMaxEvents) {
+        give_up();
+        return;
+      }
+      absorb(part);
+      rows += chunk.rows();
+      stream.taken(k, chunk.lines());
+      ++next_to_absorb;
+      turn.notify_all();
+    }
+  };
+  run_parallel(io::bulk_threads(), [&](std::size_t) {
+    try {
+      take_blocks();
+    } catch (...) {  // the other threads must not wait for this one's block
+      const std::lock_guard lock(mutex);
+      give_up();
+      throw;
+    }
+  });
   return rows;
 }
 

@@ -117,6 +117,15 @@ class PodBuffer {
     data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), n * sizeof(T)));
     cap_ = n;
   }
+  /// Gives back the memory beyond the size (whole pages), e.g. of a buffer
+  /// reserved for more than it got.
+  void shrink_to_fit() {
+    constexpr std::size_t kPage = 4096;
+    const std::size_t keep = (std::max<std::size_t>(size_, 1) * sizeof(T) + kPage - 1) / kPage * kPage / sizeof(T);
+    if (data_ == nullptr || keep >= cap_) return;
+    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), keep * sizeof(T)));
+    cap_ = keep;
+  }
   /// Makes the size n, the new elements uninitialised (to be written before read).
   /// REQUIRES: n <= the capacity (reserve(n) first).
   void resize_for_overwrite(std::size_t n) noexcept { size_ = n; }
@@ -280,6 +289,9 @@ class EventLog final : public io::RecordPreparer {
   /// would take it; nullopt (log unchanged) if the bulk path declines, or a
   /// row would be rejected: the record reader then reads the file and says why.
   std::optional<std::uint64_t> add_bulk(const io::BulkInput& input);
+  /// RecordSink::add_bulk_stream: a pipe's blocks parsed on every core and
+  /// absorbed in order, up to the first block with a row add() would not take.
+  std::uint64_t add_bulk_stream(io::BulkStream& stream);
   void prepare(io::Record& record) const noexcept override;
   void prefetch(const io::Prepared& prepared, Ahead ahead) const noexcept override;
 
@@ -436,6 +448,7 @@ class EventLogSink : public Base {
   }
   Status add(const io::Record& record) override { return log_.add(record); }
   std::optional<std::uint64_t> add_bulk(const io::BulkInput& input) override { return log_.add_bulk(input); }
+  std::uint64_t add_bulk_stream(io::BulkStream& stream) override { return log_.add_bulk_stream(stream); }
   const io::RecordPreparer* preparer() const noexcept override { return &log_; }
 
  protected:

@@ -5,8 +5,15 @@
 // untouched, every file the record reader has to look at closely.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <bit>
+#include <condition_variable>
+#include <csignal>
 #include <cstdint>
+#include <mutex>
+#include <thread>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
@@ -312,4 +319,235 @@ TEST_CASE("bulk: compute, funnel and retention give the same results on one thre
   RetentionOptions r;
   r.input = input;
   require_thread_count_invisible([&] { return run_retention(r); });
+}
+
+// ---- Pipes: BulkStream blocks, then the record reader from where they stop ----
+
+namespace {
+
+// A pipe fed with `bytes` by a thread: the first line at once, the rest only
+// after release() (the reader has read its header or first object by then),
+// so the reader's head holds the first line alone and the blocks the rest.
+class FedPipe {
+ public:
+  explicit FedPipe(std::string bytes) : bytes_(std::move(bytes)) {
+    std::signal(SIGPIPE, SIG_IGN);  // a reader that stops early must not kill the test
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    read_ = fds[0];
+    write_ = fds[1];
+    const std::size_t nl = bytes_.find('\n');
+    const std::size_t first = nl == std::string::npos ? bytes_.size() : nl + 1;
+    writer_ = std::thread([this, first] {
+      write_all(0, first);
+      std::unique_lock lock(mutex_);
+      go_.wait(lock, [this] { return released_; });
+      lock.unlock();
+      write_all(first, bytes_.size());
+      ::close(write_);
+    });
+  }
+  FedPipe(const FedPipe&) = delete;
+  FedPipe& operator=(const FedPipe&) = delete;
+  ~FedPipe() {
+    release();
+    ::close(read_);  // a writer still blocked gets EPIPE
+    writer_.join();
+  }
+  std::string path() const { return "/dev/fd/" + std::to_string(read_); }
+  void release() {
+    const std::lock_guard lock(mutex_);
+    released_ = true;
+    go_.notify_all();
+  }
+
+ private:
+  void write_all(std::size_t from, std::size_t to) {
+    while (from < to) {
+      const ssize_t n = ::write(write_, bytes_.data() + from, to - from);
+      if (n <= 0) return;
+      from += static_cast<std::size_t>(n);
+    }
+  }
+  std::string bytes_;
+  int read_ = -1, write_ = -1;
+  std::mutex mutex_;
+  std::condition_variable go_;
+  bool released_ = false;
+  std::thread writer_;
+};
+
+struct StreamRead {
+  std::uint64_t bulk_rows = 0;  // rows the bulk path took
+  std::uint64_t rows = 0;       // rows in all
+  std::string error;            // the first error, rendered ("" if none)
+};
+
+// Reads `text` from a pipe as `kpi` reads standard input: blocks of `block`
+// bytes through the bulk path, then record by record from the first block it
+// did not take.
+StreamRead read_stream_into(const std::string& text, io::Format format, EventLog& log, std::size_t block) {
+  FedPipe pipe(text);
+  io::ReaderOptions options;
+  options.format = format;
+  auto opened = io::RecordReader::open(pipe.path(), options);
+  REQUIRE(opened.has_value());
+  auto& reader = *opened;
+  reader->bind(log.columns(reader->columns()));
+  pipe.release();
+  auto bulk = reader->bulk();
+  REQUIRE(bulk.has_value());
+  REQUIRE(bulk->stream);
+  bulk->block_bytes = block;
+  StreamRead out;
+  io::BulkStream stream(*bulk);
+  out.bulk_rows = out.rows = log.add_bulk_stream(stream);
+  reader->resume(stream.rest());  // (nothing left when the stream is finished)
+  io::Record record;
+  while (true) {
+    auto got = reader->next(record);
+    if (!got) {
+      out.error = got.error().render();
+      break;
+    }
+    if (!*got) break;
+    ++out.rows;
+    if (const Status st = log.add(record); !st) {
+      out.error = st.error().render();
+      break;
+    }
+  }
+  return out;
+}
+
+// The same through a regular file, record by record: the reference.
+StreamRead read_file_into(const std::string& text, io::Format format, EventLog& log) {
+  const test::TempFile file(text, format == io::Format::csv ? ".csv" : ".ndjson");
+  auto reader = open_bound(file.path(), log);
+  StreamRead out;
+  io::Record record;
+  while (true) {
+    auto got = reader->next(record);
+    if (!got) {
+      out.error = got.error().render();
+      break;
+    }
+    if (!*got) break;
+    ++out.rows;
+    if (const Status st = log.add(record); !st) {
+      out.error = st.error().render();
+      break;
+    }
+  }
+  // The file's name differs from the pipe's: compare what follows it.
+  if (const std::size_t at = out.error.find(file.path()); at != std::string::npos)
+    out.error.replace(at, file.path().size(), "<input>");
+  return out;
+}
+
+// "<input>:LINE:COL: message" of an error from a pipe or from a file: the
+// location and the message. (The quoted line below it may be cut short where a
+// pipe's bytes read so far end, for the bulk path as for the record reader.)
+std::string first_line(const std::string& error) {
+  const std::size_t colon = error.find(':');
+  return cat("<input>", error.substr(colon, error.find('\n') - colon));
+}
+
+// Block sizes: shorter than most rows (the record reader then reads on from
+// the first longer one), a few rows per block, up to the whole input in one.
+constexpr std::size_t kBlockSizes[] = {40, 333, 4096, std::size_t{1} << 20};
+
+}  // namespace
+
+TEST_CASE("bulk: a pipe read in blocks gives the log of reading it record by record", "[bulk][stream]") {
+  const TimeContext time = test::utc_context();
+  const std::string csv = plain_events(',', 3000, 8);
+  const std::string ndjson = plain_ndjson(2500, 6);
+  for (const auto& [text, format] : {std::pair{csv, io::Format::csv}, std::pair{ndjson, io::Format::ndjson}}) {
+    EventLog expected(all_columns(), time);
+    const StreamRead reference = read_file_into(text, format, expected);
+    REQUIRE(reference.error.empty());
+    for (const std::size_t threads : {1, 3}) {
+      io::set_bulk_threads(threads);
+      for (const std::size_t block : kBlockSizes) {
+        INFO("format " << io::format_name(format) << ", threads " << threads << ", block " << block);
+        EventLog got(all_columns(), time);
+        const StreamRead r = read_stream_into(text, format, got, block);
+        REQUIRE(r.error.empty());
+        REQUIRE(r.rows == reference.rows);
+        if (block > 100) {
+          REQUIRE(r.bulk_rows == reference.rows);  // nothing left to the record reader
+        } else {
+          REQUIRE(r.bulk_rows < reference.rows);  // a line longer than a block: the record reader's
+        }
+        require_same_log(expected, got);
+      }
+    }
+    io::set_bulk_threads(0);
+  }
+}
+
+TEST_CASE("bulk: a pipe goes on record by record from the first block the bulk path declines", "[bulk][stream]") {
+  const TimeContext time = test::utc_context();
+  const std::string good = plain_events(',', 1200, 4);
+  const std::size_t middle = good.find('\n', good.size() / 2) + 1;
+  // A row the record reader accepts and the bulk path declines (a quote), then
+  // later rows; and rows the record reader or the events kind reject, whose
+  // errors must name the line a record-by-record read names.
+  const std::vector<std::string> cases{
+      "u1,1735689600,\"quoted, event\",s,,,free\n",
+      "u1,not a time,a,s,,,free\n",
+      "u1,1735689600,a,s,,\n",
+      "u\xFF,1735689600,a,s,,,free\n",
+  };
+  std::size_t i = 0;
+  for (const std::string& odd : cases) {
+    const std::string text = cat(good.substr(0, middle), odd, good.substr(middle));
+    EventLog expected(all_columns(), time);
+    const StreamRead reference = read_file_into(text, io::Format::csv, expected);
+    REQUIRE(reference.error.empty() == (i == 0));
+    for (const std::size_t threads : {1, 2}) {
+      io::set_bulk_threads(threads);
+      for (const std::size_t block : kBlockSizes) {
+        INFO("case " << i << ", threads " << threads << ", block " << block);
+        EventLog got(all_columns(), time);
+        const StreamRead r = read_stream_into(text, io::Format::csv, got, block);
+        REQUIRE(r.error.empty() == reference.error.empty());
+        if (!reference.error.empty()) {
+          REQUIRE(first_line(r.error) == first_line(reference.error));
+          continue;
+        }
+        REQUIRE(r.rows == reference.rows);
+        REQUIRE(r.bulk_rows < reference.rows);
+        require_same_log(expected, got);
+      }
+    }
+    io::set_bulk_threads(0);
+    ++i;
+  }
+}
+
+TEST_CASE("bulk: an NDJSON pipe goes on record by record after a nested object", "[bulk][stream]") {
+  const TimeContext time = test::utc_context();
+  const std::string good = plain_ndjson(900, 12);
+  const std::size_t middle = good.find('\n', good.size() / 2) + 1;
+  const std::string nested = "{\"user_id\":\"u1\",\"timestamp\":1735689600,\"event\":\"a\",\"props\":{\"x\":1}}\n";
+  const std::string broken = "{\"user_id\":\"u1\",\"timestamp\":1735689600,\"event\":\"a\"\n";
+  for (const std::string& odd : {nested, broken}) {
+    const std::string text = cat(good.substr(0, middle), odd, good.substr(middle));
+    EventLog expected(all_columns(), time);
+    const StreamRead reference = read_file_into(text, io::Format::ndjson, expected);
+    for (const std::size_t block : kBlockSizes) {
+      INFO("block " << block << ", odd line " << odd);
+      EventLog got(all_columns(), time);
+      const StreamRead r = read_stream_into(text, io::Format::ndjson, got, block);
+      if (!reference.error.empty()) {
+        REQUIRE(first_line(r.error) == first_line(reference.error));
+        continue;
+      }
+      REQUIRE(r.error.empty());
+      REQUIRE(r.rows == reference.rows);
+      require_same_log(expected, got);
+    }
+  }
 }

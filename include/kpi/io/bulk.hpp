@@ -13,11 +13,20 @@
 // then reads the whole file with the record reader, which accepts or rejects
 // it as before. A row the bulk path accepts has exactly the texts the record
 // reader would give it.
+//
+// A pipe cannot be read twice, so it cannot be declined whole: a BulkStream
+// reads it in blocks of whole lines as they arrive, the sink takes blocks in
+// order on every core, and at the first row it is unsure of it stops; the
+// record reader then goes on from the first block not taken (BulkRest), with
+// the line numbers it would have counted itself.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,13 +38,21 @@ namespace kpi::io {
 
 enum class Format;
 
-/// Where the rows of a file lie and how they map to bound slots.
+/// Where the rows of a file (or a pipe) lie and how they map to bound slots.
 struct BulkInput {
   Format format{};               ///< csv/tsv (delimited) or ndjson
   char delimiter = ',';          ///< delimited text only
   int fd = -1;                   ///< a regular file, read with pread (position untouched)
   std::uint64_t begin = 0;       ///< offset of the first row (after the header)
   std::uint64_t end = 0;         ///< the file's size when opened
+  /// A pipe (or socket), read with read() by a BulkStream; then `head` holds the
+  /// bytes the reader has already read from `begin` on (a view into the
+  /// reader's buffer, valid until it reads again), `first_line` is the line
+  /// number of its first byte, and `end` is unused.
+  bool stream = false;
+  std::string_view head;
+  std::uint64_t first_line = 1;
+  std::size_t block_bytes = std::size_t{8} << 20;  ///< a stream's block size (tests make it tiny)
   std::size_t fields = 0;        ///< delimited: fields per row (the header's)
   std::vector<int> column_of_slot;        ///< delimited: header column of each bound slot, -1 if none
   std::vector<std::string> key_of_slot;   ///< ndjson: top-level key of each bound slot, "" if none
@@ -52,6 +69,9 @@ class BulkChunk {
   enum class Step { row, end, decline };
 
   BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end);
+  /// The rows of a block of whole lines already in memory (a BulkStream's),
+  /// which must outlive the chunk.
+  BulkChunk(const BulkInput& input, std::string_view block);
   BulkChunk(const BulkChunk&) = delete;
   BulkChunk& operator=(const BulkChunk&) = delete;
   BulkChunk(BulkChunk&&) noexcept;
@@ -64,16 +84,22 @@ class BulkChunk {
   Step next(std::span<std::string_view> slots);
   /// Rows returned so far (blank lines are not rows).
   std::uint64_t rows() const noexcept { return rows_; }
+  /// Line breaks passed so far: once next() answered `end`, the lines of the
+  /// chunk (a row the bulk path accepts never holds a lone CR, the one other
+  /// line break the record readers count).
+  std::uint64_t lines() const noexcept { return lines_; }
 
  private:
   bool refill();
+  const char* data() const noexcept { return block_ != nullptr ? block_ : buf_.get(); }
   Step split_delimited(std::string_view line, std::span<std::string_view> slots);
 
   const BulkInput* input_;
   std::uint64_t next_read_, end_;    // file offsets still to read
   std::unique_ptr<char[]> buf_;
+  const char* block_ = nullptr;      // a stream's block instead of buf_
   std::size_t cap_ = 0, pos_ = 0, len_ = 0;
-  std::uint64_t rows_ = 0;
+  std::uint64_t rows_ = 0, lines_ = 0;
   // Delimited: the slot each column fills (-1: none), the slots no column
   // fills, and slots bound to a column another slot already has (slot, that
   // slot), copied after the split.
@@ -89,6 +115,66 @@ class BulkChunk {
 /// input.min_chunk_bytes, each starting at a line start; nullopt when the file
 /// cannot be read (the caller reads it with the record reader, which reports why).
 std::optional<std::vector<BulkChunk>> split_bulk(const BulkInput& input, std::size_t max_chunks);
+
+/// Where the record reader goes on after a BulkStream: the bytes read but not
+/// taken, the input offset and line number of their first byte.
+struct BulkRest {
+  std::string bytes;
+  std::uint64_t offset = 0;
+  std::uint64_t line = 1;
+};
+
+/// A pipe read in blocks of whole lines (BulkInput::stream), for a sink that
+/// parses them on several threads and takes them in order. Every byte of the
+/// input is either in a block taken (taken()) or in rest(), in input order.
+/// next() may be called from several threads (one reads at a time); taken()
+/// and stop() too.
+class BulkStream {
+ public:
+  explicit BulkStream(const BulkInput& input);
+  BulkStream(const BulkStream&) = delete;
+  BulkStream& operator=(const BulkStream&) = delete;
+  ~BulkStream();
+
+  /// The next block: its number (0, 1, ... in input order) and its rows. nullopt
+  /// at the end of the input, after stop(), after a read error, or when a line is
+  /// longer than a block: the record reader then takes over from rest().
+  std::optional<std::pair<std::size_t, BulkChunk>> next();
+  /// The sink took every row of block k (with `lines` line breaks, the chunk's
+  /// lines()): its bytes are dropped. REQUIRES: k is the first block not taken.
+  void taken(std::size_t k, std::uint64_t lines);
+  /// No more blocks: a read under way ends after its current read() call.
+  void stop() noexcept { stopped_.store(true, std::memory_order_relaxed); }
+  /// The usual size of a block (the head and long lines make larger ones).
+  std::size_t block_bytes() const noexcept { return input_.block_bytes; }
+  /// The bytes not taken. REQUIRES: no next() is running.
+  BulkRest rest();
+
+ private:
+  struct Block {
+    std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;
+    std::uint64_t offset = 0;
+    std::size_t capacity = 0;
+  };
+  // A block's buffer holds a block after a carried-over line of up to a quarter block.
+  std::size_t usual_capacity() const noexcept {
+    const std::size_t block = input_.block_bytes == 0 ? 1 : input_.block_bytes;
+    return block + block / 4;
+  }
+  const BulkInput& input_;
+  std::mutex read_mutex_;             // one read at a time, in input order; carry_ and the flags
+  std::string carry_;                 // read but not in a block: a line not yet complete
+  std::uint64_t carry_offset_ = 0;
+  bool eof_ = false, failed_ = false;
+  mutable std::mutex blocks_mutex_;   // blocks_ and the counters below
+  std::deque<Block> blocks_;          // read and not taken, in input order
+  std::vector<std::unique_ptr<char[]>> spare_;  // buffers of taken blocks, reused (fresh
+                                                // pages cost a fault each: a block's worth)
+  std::size_t first_block_ = 0;       // number of blocks_.front()
+  std::uint64_t line_ = 1;            // line of blocks_.front()'s first byte
+  std::atomic<bool> stopped_{false};
+};
 
 /// How many threads the bulk path and the events analyses use: one per core,
 /// unless set_bulk_threads capped it.

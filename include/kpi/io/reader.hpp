@@ -128,6 +128,11 @@ class RecordReader {
   /// The BulkInput refers to this reader, which must outlive it; reading it
   /// leaves this reader where it was.
   virtual std::optional<BulkInput> bulk() const { return std::nullopt; }
+  /// After a BulkStream over this reader's bulk() stopped short of the end:
+  /// reads on from `rest` (then the rest of the input), counting lines from
+  /// rest.line, as if it had read every row before it itself.
+  /// REQUIRES: bulk() gave a stream input, and rest is that stream's rest().
+  virtual void resume(const BulkRest& rest) { (void)rest; }
 
  protected:
   bool recoverable_ = false;
