@@ -188,6 +188,34 @@ for fmt in "${FMTS[@]}"; do
     fi
     add_row "**kpi total** (compute + funnel + retention)" "$fmt" "$fmt"
 
+    # The same three commands reading standard input from a pipe, and the pipe alone.
+    if [ "$KPI_STATE" = ok ] && [ "$HUGE" != 1 ]; then
+      measure "pipe_alone_$fmt" /dev/null sh -c 'cat "$1" | cat > /dev/null' sh "$file"
+      add_row "the pipe alone (cat FILE, piped to cat)" "$fmt" "$fmt"
+      ptotal=0 prss=0 pipe_ok=1
+      for cmd in compute funnel retention; do
+        out="$OUT/kpi_${cmd}_pipe_$fmt.json"
+        case $cmd in
+          compute)   args=(compute --period month - -f json) ;;
+          funnel)    args=(funnel --steps "$STEPS" - -f json) ;;
+          retention) args=(retention --period week - -f json) ;;
+        esac
+        measure "kpi_${cmd}_pipe_$fmt" "$out" sh -c 'f=$1; shift; cat "$f" | "$@"' sh "$file" "$KPI" "${args[@]}"
+        add_row "kpi $cmd, from a pipe (cat FILE, piped to kpi … -)" "$fmt" "$fmt"
+        if [ "$M_STATUS" = ok ]; then
+          ptotal=$(awk -v a="$ptotal" -v b="$M_WALL" 'BEGIN {print a + b}')
+          [ "$M_RSS" -gt "$prss" ] && prss=$M_RSS
+          # Same results as from the file: only the input's name ("-") differs.
+          sed "s|\"files\": \[\"-\"\]|\"files\": [\"$file\"]|" "$out" | cmp -s - "$OUT/kpi_${cmd}_$fmt.json" ||
+            log "kpi $cmd ($fmt): the output read from a pipe differs from the file's"
+        else
+          pipe_ok=0
+        fi
+      done
+      if [ "$pipe_ok" = 1 ]; then M_STATUS=ok M_WALL=$ptotal M_RSS=$prss; else M_STATUS="incomplete" M_WALL= M_RSS=; fi
+      add_row "**kpi total from a pipe**" "$fmt" "$fmt"
+    fi
+
     # Do kpi and DuckDB agree? (Informational: definitions are listed in bench/README.md.)
     if [ "$DO_DUCK" = 1 ] && [ ${#sums[@]} -gt 0 ]; then
       ref=$OUT/duckdb_typed.json; [ "$fmt" = ndjson ] && ref=$OUT/duckdb_ndjson.json

@@ -742,21 +742,27 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   order.resize_for_overwrite(n);
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
-    std::size_t done = 0;  // within the current run: copied and given back up to here
-    const PodBuffer<Event>* current = nullptr;
+    // Within the current run: given back up to `done`, copied up to `copied`.
+    // A run's last slice is given back when the next run starts (runs of a
+    // pipe's blocks are shorter than a slice).
+    std::size_t done = 0, copied = 0;
+    PodBuffer<Event>* current = nullptr;
     for_each_event(runs, bases, cut[t], cut[t + 1], [&](std::size_t i, PodBuffer<Event>& run, std::size_t k) {
       if (&run != current) {
+        if (current != nullptr) current->discard_range(done, copied);
         current = &run;
         done = k;
       }
       const std::uint32_t j = pos[run[k].user]++;
       ev[j] = run[k];
       order[j] = static_cast<std::uint32_t>(i);
-      if (k + 1 - done == kSlice) {
-        run.discard_range(done, k + 1);
-        done = k + 1;
+      copied = k + 1;
+      if (copied - done == kSlice) {
+        run.discard_range(done, copied);
+        done = copied;
       }
     });
+    if (current != nullptr) current->discard_range(done, copied);
   });
 }
 
