@@ -434,15 +434,16 @@ class JsonReader final : public RecordReader {
     }
   }
 
-  // NDJSON only (a .json array is one record over many lines), and only keys
-  // without a dot: a dotted path may name a nested value, which the bulk path
-  // does not read.
-  // A pipe is read on from the first object, which must start its line (it
-  // does, unless blanks precede it).
+  // Objects one after another, as NDJSON (also in a .json file, or sniffed from
+  // a pipe): the bulk path takes those that are one per line and declines the
+  // rest; not a JSON array (one record over many lines). Only keys without a
+  // dot: a dotted path may name a nested value, which the bulk path does not
+  // read. A pipe is read on from the first object, which must start its line
+  // (it does, unless blanks precede it).
   std::optional<BulkInput> bulk() const override {
-    if (format_ != Format::ndjson || in_array_ || seen_one_) return std::nullopt;
+    if (in_array_ || seen_one_) return std::nullopt;
     BulkInput in;
-    in.format = format_;
+    in.format = Format::ndjson;
     in.fd = source_.fd();
     if (source_.is_regular_file()) {
       in.begin = 0;

@@ -161,6 +161,22 @@ TEST_CASE("bulk: an NDJSON file in chunks gives the log of reading it record by 
   }
 }
 
+TEST_CASE("bulk: objects one per line in a .json file are read like NDJSON; an array is not", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const std::string text = plain_ndjson(700, 9);
+  const test::TempFile ndjson(text, ".ndjson");
+  const test::TempFile json(text, ".json");
+  EventLog expected(all_columns(), time);
+  read_records_into(ndjson.path(), expected);
+  EventLog got(all_columns(), time);
+  REQUIRE(read_bulk_into(json.path(), got, 3) == std::optional<std::uint64_t>(700));
+  require_same_log(expected, got);
+  const test::TempFile array("[{\"user_id\":\"u1\",\"timestamp\":1735689600,\"event\":\"a\"}]\n", ".json");
+  EventLog log(all_columns(), time);
+  auto reader = open_bound(array.path(), log);
+  REQUIRE(!reader->bulk().has_value());
+}
+
 TEST_CASE("bulk: a CSV file in chunks gives the log of reading it record by record", "[bulk]") {
   const TimeContext time = test::utc_context();
   const test::TempFile file(plain_events(',', 3000, 7), ".csv");
