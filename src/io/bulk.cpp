@@ -80,8 +80,15 @@ BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t 
 BulkChunk::BulkChunk(const BulkInput& input, std::string_view block)
     : BulkChunk(input, 0, 0) {
   first_ = false;  // a stream's blocks follow the header (or the reader's first look)
-  block_ = block.data();
+  bytes_ = block.data();
+  is_block_ = true;
   len_ = block.size();
+}
+
+// Counted once per block, not in next(): a counter bumped per line there cost
+// the file path a sixth of its parse time.
+std::uint64_t BulkChunk::lines() const noexcept {
+  return is_block_ ? static_cast<std::uint64_t>(std::count(bytes_, bytes_ + len_, '\n')) : 0;
 }
 BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
 BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
@@ -107,6 +114,7 @@ bool BulkChunk::refill() {
     buf_ = std::move(bigger);
     cap_ *= 2;
   }
+  bytes_ = buf_.get();
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(cap_ - len_, end_ - next_read_));
   if (!pread_all(input_->fd, buf_.get() + len_, n, next_read_)) {
     next_read_ = end_;
@@ -120,13 +128,12 @@ bool BulkChunk::refill() {
 
 BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
   while (true) {
-    const char* start = data() + pos_;
+    const char* start = bytes_ + pos_;
     const void* nl = len_ > pos_ ? std::memchr(start, '\n', len_ - pos_) : nullptr;
     std::string_view line;
     if (nl != nullptr) {
       line = {start, static_cast<std::size_t>(static_cast<const char*>(nl) - start)};
       pos_ += line.size() + 1;
-      ++lines_;
     } else if (next_read_ < end_) {
       if (!refill()) return Step::decline;  // a read error, or the file shrank
       continue;

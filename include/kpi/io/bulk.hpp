@@ -84,22 +84,22 @@ class BulkChunk {
   Step next(std::span<std::string_view> slots);
   /// Rows returned so far (blank lines are not rows).
   std::uint64_t rows() const noexcept { return rows_; }
-  /// Line breaks passed so far: once next() answered `end`, the lines of the
-  /// chunk (a row the bulk path accepts never holds a lone CR, the one other
-  /// line break the record readers count).
-  std::uint64_t lines() const noexcept { return lines_; }
+  /// A stream's block: its line breaks (once next() answered `end`, the lines
+  /// of the block: a row the bulk path accepts never holds a lone CR, the one
+  /// other line break the record readers count).
+  std::uint64_t lines() const noexcept;
 
  private:
   bool refill();
-  const char* data() const noexcept { return block_ != nullptr ? block_ : buf_.get(); }
   Step split_delimited(std::string_view line, std::span<std::string_view> slots);
 
   const BulkInput* input_;
   std::uint64_t next_read_, end_;    // file offsets still to read
   std::unique_ptr<char[]> buf_;
-  const char* block_ = nullptr;      // a stream's block instead of buf_
+  const char* bytes_ = nullptr;      // buf_, or a stream's block
+  bool is_block_ = false;
   std::size_t cap_ = 0, pos_ = 0, len_ = 0;
-  std::uint64_t rows_ = 0, lines_ = 0;
+  std::uint64_t rows_ = 0;
   // Delimited: the slot each column fills (-1: none), the slots no column
   // fills, and slots bound to a column another slot already has (slot, that
   // slot), copied after the split.
