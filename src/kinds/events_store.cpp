@@ -500,7 +500,8 @@ std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
     while (true) {
       auto got = stream.next();
       if (!got) return;
-      auto& [k, chunk] = *got;
+      const std::size_t k = got->first;  // (not a structured binding: clang 14 cannot capture one)
+      io::BulkChunk& chunk = got->second;
       EventLog part(*this, SameColumns{});
       bool ok = false;
       try {
