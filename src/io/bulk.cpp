@@ -1,4 +1,4 @@
-// Chunks of a plain file, read with pread and split into rows (see bulk.hpp).
+// Chunks of a plain file read with pread, and blocks of a pipe, split into rows (see bulk.hpp).
 #include "kpi/io/bulk.hpp"
 
 #include <unistd.h>
@@ -84,15 +84,14 @@ BulkChunk::BulkChunk(const BulkInput& input, std::string_view block)
   is_block_ = true;
   len_ = block.size();
 }
-
-// Counted once per block, not in next(): a counter bumped per line there cost
-// the file path a sixth of its parse time.
-std::uint64_t BulkChunk::lines() const noexcept {
-  return is_block_ ? static_cast<std::uint64_t>(std::count(bytes_, bytes_ + len_, '\n')) : 0;
-}
 BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
 BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
 BulkChunk::~BulkChunk() = default;
+
+// Counted once per block, not in next(), which files use too.
+std::uint64_t BulkChunk::lines() const noexcept {
+  return is_block_ ? static_cast<std::uint64_t>(std::count(bytes_, bytes_ + len_, '\n')) : 0;
+}
 
 // Keeps the unconsumed tail, reads more after it; grows the buffer only when
 // one line fills it. False at the chunk's end or on a read error (or a file
@@ -255,8 +254,7 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
   if (failed_ || stopped_.load(std::memory_order_relaxed) || (eof_ && carry_.empty())) return std::nullopt;
   // Room for a block after the incomplete line carried over (or the reader's
   // head, which may be larger than a block).
-  const std::size_t block = std::max<std::size_t>(input_.block_bytes, 1);
-  const std::size_t cap = std::max(carry_.size(), block / 4) + block;
+  const std::size_t cap = std::max(carry_.size(), block_size() / 4) + block_size();
   std::unique_ptr<char[]> buf;
   if (cap == usual_capacity()) {  // a spare one fits
     const std::lock_guard blocks_lock(blocks_mutex_);

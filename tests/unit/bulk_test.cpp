@@ -399,6 +399,25 @@ struct StreamRead {
   std::string error;            // the first error, rendered ("" if none)
 };
 
+// Reads the reader's records into `log` until the end or the first error,
+// counting them in `out`.
+void read_rest(io::RecordReader& reader, EventLog& log, StreamRead& out) {
+  io::Record record;
+  while (true) {
+    auto got = reader.next(record);
+    if (!got) {
+      out.error = got.error().render();
+      break;
+    }
+    if (!*got) break;
+    ++out.rows;
+    if (const Status st = log.add(record); !st) {
+      out.error = st.error().render();
+      break;
+    }
+  }
+}
+
 // Reads `text` from a pipe as `kpi` reads standard input: blocks of `block`
 // bytes through the bulk path, then record by record from the first block it
 // did not take.
@@ -419,20 +438,7 @@ StreamRead read_stream_into(const std::string& text, io::Format format, EventLog
   io::BulkStream stream(*bulk);
   out.bulk_rows = out.rows = log.add_bulk_stream(stream);
   reader->resume(stream.rest());  // (nothing left when the stream is finished)
-  io::Record record;
-  while (true) {
-    auto got = reader->next(record);
-    if (!got) {
-      out.error = got.error().render();
-      break;
-    }
-    if (!*got) break;
-    ++out.rows;
-    if (const Status st = log.add(record); !st) {
-      out.error = st.error().render();
-      break;
-    }
-  }
+  read_rest(*reader, log, out);
   return out;
 }
 
@@ -441,23 +447,7 @@ StreamRead read_file_into(const std::string& text, io::Format format, EventLog& 
   const test::TempFile file(text, format == io::Format::csv ? ".csv" : ".ndjson");
   auto reader = open_bound(file.path(), log);
   StreamRead out;
-  io::Record record;
-  while (true) {
-    auto got = reader->next(record);
-    if (!got) {
-      out.error = got.error().render();
-      break;
-    }
-    if (!*got) break;
-    ++out.rows;
-    if (const Status st = log.add(record); !st) {
-      out.error = st.error().render();
-      break;
-    }
-  }
-  // The file's name differs from the pipe's: compare what follows it.
-  if (const std::size_t at = out.error.find(file.path()); at != std::string::npos)
-    out.error.replace(at, file.path().size(), "<input>");
+  read_rest(*reader, log, out);
   return out;
 }
 

@@ -157,11 +157,9 @@ class BulkStream {
     std::uint64_t offset = 0;
     std::size_t capacity = 0;
   };
+  std::size_t block_size() const noexcept { return input_.block_bytes == 0 ? 1 : input_.block_bytes; }
   // A block's buffer holds a block after a carried-over line of up to a quarter block.
-  std::size_t usual_capacity() const noexcept {
-    const std::size_t block = input_.block_bytes == 0 ? 1 : input_.block_bytes;
-    return block + block / 4;
-  }
+  std::size_t usual_capacity() const noexcept { return block_size() + block_size() / 4; }
   const BulkInput& input_;
   std::mutex read_mutex_;             // one read at a time, in input order; carry_ and the flags
   std::string carry_;                 // read but not in a block: a line not yet complete
