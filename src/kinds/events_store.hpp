@@ -9,6 +9,7 @@
 // shares (period_grid.hpp), so they report identical periods for one input.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -303,6 +305,9 @@ class EventLog final : public io::RecordPreparer {
   const Event& event(std::size_t i) const noexcept;
   /// Hands the runs over (in input order); the log holds no events afterwards.
   std::vector<PodBuffer<Event>> take_runs() noexcept;
+  /// The runs, in input order, left in the log (for scans that need no order
+  /// beyond the input's, see for_each_slice).
+  const std::vector<PodBuffer<Event>>& runs() const noexcept { return runs_; }
   /// Segment (combination of --by values) of the event at input index i.
   std::uint32_t seg_of(std::size_t i) const noexcept { return segs_of_.empty() ? unsegmented_ : segs_of_[i]; }
   /// The value of the event at input index i, or nullptr when it has none.
@@ -414,6 +419,25 @@ class SortedEvents {
   PodBuffer<Event> events_;
   PodBuffer<std::uint32_t> order_;
 };
+
+/// Cuts the log's events into `slices` consecutive ranges of about equal size
+/// and runs them at once (run_parallel): visit(t, span) is called, on one
+/// thread per t, for each piece of slice t in input order. For analyses that
+/// fold events into per-user state in any order, without sorting the log.
+template <class Visit>
+void for_each_slice(const EventLog& log, std::size_t slices, const Visit& visit) {
+  const std::vector<PodBuffer<Event>>& runs = log.runs();
+  const std::size_t n = log.size();
+  run_parallel(slices, [&](std::size_t t) {
+    const std::size_t from = n * t / slices, to = n * (t + 1) / slices;
+    std::size_t base = 0;
+    for (const PodBuffer<Event>& run : runs) {
+      const std::size_t lo = std::max(from, base), hi = std::min(to, base + run.size());
+      if (lo < hi) visit(t, std::span<const Event>(run.begin() + (lo - base), hi - lo));
+      base += run.size();
+    }
+  });
+}
 
 /// The log's events by (segment, user, timestamp), keeping input order among
 /// equals, when `by_segment`; else by (user, timestamp). Takes the events out
