@@ -250,7 +250,7 @@ Expected<Table> EventsAggregator::finish() {
   const kinds::PeriodGrid& grid = **made;
 
   const bool segmented = !opt_.by.empty();
-  const SortedEvents ev = sort_events(log_, segmented);
+  const SortedEvents ev = sort_events(log_, SortPlan{segmented, true, {}});  // values need the input index
 
   // Groups per period, each period's groups sorted by dims at the end.
   std::vector<std::vector<Group>> per_period(grid.size());

@@ -712,14 +712,15 @@ void for_each_event(std::vector<PodBuffer<Event>>& runs, const std::vector<std::
   }
 }
 
-// The stable counting sort by user of the events in `runs` into `ev` (and the
-// permutation into `order`), on every core: each thread counts, then places,
-// one range of the input; a user's events from an earlier range go before
-// those of a later one, so the order is the one-thread order. Each event goes
-// straight to its place, read in input order: the runs' pages are given back
-// as they are copied.
-void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBuffer<Event>& ev,
-                   PodBuffer<std::uint32_t>& order) {
+// The stable counting sort by user of the events in `runs` that `keep` keeps
+// into `ev` (and their input indices into `order`, when not null), on every
+// core: each thread counts, then places, one range of the input; a user's
+// events from an earlier range go before those of a later one, so the order is
+// the one-thread order. Each event goes straight to its place, read in input
+// order: the runs' pages are given back as they are copied.
+template <class Keep>
+void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const Keep& keep,
+                   PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order) {
   std::vector<std::size_t> bases;
   std::size_t n = 0;
   for (const auto& run : runs) {
@@ -732,15 +733,20 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& count = next[t];
-    for_each_event(runs, bases, cut[t], cut[t + 1],
-                   [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) { ++count[run[k].user]; });
+    for_each_event(runs, bases, cut[t], cut[t + 1], [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) {
+      if (keep(run[k])) ++count[run[k].user];
+    });
   });
   std::uint32_t at = 0;  // counts become each range's first position per user
   for (std::size_t u = 0; u < users; ++u) {
     for (std::size_t t = 0; t < nt; ++t) at += std::exchange(next[t][u], at);
   }
-  order.reserve(n);
-  order.resize_for_overwrite(n);
+  ev.reserve(at);
+  ev.resize_for_overwrite(at);
+  if (order != nullptr) {
+    order->reserve(at);
+    order->resize_for_overwrite(at);
+  }
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
     // Within the current run: given back up to `done`, copied up to `copied`.
@@ -754,9 +760,11 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
         current = &run;
         done = k;
       }
-      const std::uint32_t j = pos[run[k].user]++;
-      ev[j] = run[k];
-      order[j] = static_cast<std::uint32_t>(i);
+      if (keep(run[k])) {
+        const std::uint32_t j = pos[run[k].user]++;
+        ev[j] = run[k];
+        if (order != nullptr) (*order)[j] = static_cast<std::uint32_t>(i);
+      }
       copied = k + 1;
       if (copied - done == kSlice) {
         run.discard_range(done, copied);
@@ -772,16 +780,21 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
 // Inputs are usually exported in time order, so after grouping by (segment,
 // user) — a counting sort, linear — most users' rows are already in time order
 // and only the others are sorted. Same order as a stable sort on the full key.
-SortedEvents sort_events(EventLog& log, bool by_segment) {
+SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
+  const bool by_segment = plan.by_segment;
   std::vector<PodBuffer<Event>> runs = log.take_runs();
   std::size_t n = 0;
   for (const auto& run : runs) n += run.size();
   PodBuffer<Event> ev;
-  ev.reserve(n);
-  ev.resize_for_overwrite(n);
   PodBuffer<std::uint32_t> order;
+  const bool indexed = by_segment || plan.input_index;
   if (!by_segment) {
-    group_by_user(runs, log.users().size(), ev, order);
+    const std::vector<std::uint8_t>& only = plan.only_events;
+    if (only.empty())
+      group_by_user(runs, log.users().size(), [](const Event&) { return true; }, ev, indexed ? &order : nullptr);
+    else
+      group_by_user(runs, log.users().size(), [&](const Event& e) { return e.event < only.size() && only[e.event] != 0; },
+                    ev, indexed ? &order : nullptr);
   } else {
     // Two stable passes (user, then segment) through a permutation of one
     // contiguous copy: --by costs the memory of a second copy of the events.
@@ -796,12 +809,15 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
     counting_sort(n, {}, by_user, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
     counting_sort(n, by_user, by_seg, log.segment_count(), [&](std::size_t i) { return log.seg_of(i); }, none);
     by_user = {};
+    ev.reserve(n);
+    ev.resize_for_overwrite(n);
     order.reserve(n);
     for (std::size_t j = 0; j < n; ++j) {
       ev[j] = src[by_seg[j]];
       order.push_back(by_seg[j]);
     }
   }
+  n = ev.size();
   runs.clear();
   // Groups are in input order: a stable sort by time gives input order among
   // equals. The few unsorted groups are sorted through a permutation, so the
@@ -826,16 +842,16 @@ SortedEvents sort_events(EventLog& log, bool by_segment) {
       moved_order.clear();
       for (const std::uint32_t k : perm) {
         moved.push_back(ev[k]);
-        moved_order.push_back(order[k]);
+        if (indexed) moved_order.push_back(order[k]);
       }
       for (std::size_t k = b; k < e; ++k) {
         ev[k] = moved[k - b];
-        order[k] = moved_order[k - b];
+        if (indexed) order[k] = moved_order[k - b];
       }
     }
     b = e;
   }
-  return SortedEvents(log, std::move(ev), std::move(order));
+  return SortedEvents(log, std::move(ev), std::move(order), indexed);
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

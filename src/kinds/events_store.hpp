@@ -402,22 +402,25 @@ Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::
 
 /// The log's events in sorted order: a copy of each event in that order (read
 /// front to back by the analyses, so each user's events are contiguous in
-/// memory) and the permutation of input indices (for the rare lookups by input
-/// index: segment and value).
+/// memory) and, when asked for, the permutation of input indices (for the rare
+/// lookups by input index: segment and value).
 class SortedEvents {
  public:
-  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order)
-      : log_(log), events_(std::move(events)), order_(std::move(order)) {}
-  std::size_t size() const noexcept { return order_.size(); }
-  bool empty() const noexcept { return order_.empty(); }
+  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order, bool indexed)
+      : log_(log), events_(std::move(events)), order_(std::move(order)), indexed_(indexed) {}
+  std::size_t size() const noexcept { return events_.size(); }
+  bool empty() const noexcept { return events_.empty(); }
   const Event& operator[](std::size_t i) const noexcept { return events_[i]; }
-  std::uint32_t seg(std::size_t i) const noexcept { return log_.seg_of(order_[i]); }
+  /// REQUIRES: sorted with SortPlan::input_index, or the log has no --by.
+  std::uint32_t seg(std::size_t i) const noexcept { return indexed_ ? log_.seg_of(order_[i]) : log_.seg_of(0); }
+  /// REQUIRES: sorted with SortPlan::input_index.
   const double* value(std::size_t i) const noexcept { return log_.value_of(order_[i]); }
 
  private:
   const EventLog& log_;
   PodBuffer<Event> events_;
   PodBuffer<std::uint32_t> order_;
+  bool indexed_;
 };
 
 /// Cuts the log's events into `slices` consecutive ranges of about equal size
@@ -439,12 +442,25 @@ void for_each_slice(const EventLog& log, std::size_t slices, const Visit& visit)
   });
 }
 
-/// The log's events by (segment, user, timestamp), keeping input order among
-/// equals, when `by_segment`; else by (user, timestamp). Takes the events out
-/// of the log (log.empty() afterwards): copying them into sorted
-/// order frees the log's memory as it goes, so the two copies are never whole
-/// at once (except with --by segments).
-SortedEvents sort_events(EventLog& log, bool by_segment);
+/// What sort_events orders by and keeps.
+struct SortPlan {
+  /// By (segment, user, timestamp) rather than (user, timestamp).
+  bool by_segment = false;
+  /// Keep each event's input index (SortedEvents::seg with --by, and value):
+  /// 4 bytes an event, written at random, that an analysis without either
+  /// does without. Always kept when by_segment.
+  bool input_index = true;
+  /// The event codes kept (only_events[code] != 0), when not empty: an
+  /// analysis that never looks at the other events sorts fewer. Ignored when
+  /// by_segment.
+  std::vector<std::uint8_t> only_events;
+};
+
+/// The log's events by the plan's order, keeping input order among equals.
+/// Takes the events out of the log (log.empty() afterwards): copying them into
+/// sorted order frees the log's memory as it goes, so the two copies are never
+/// whole at once (except with --by segments).
+SortedEvents sort_events(EventLog& log, const SortPlan& plan);
 
 /// Type-7 percentile of a sorted sample; nullopt when empty.
 std::optional<double> percentile(const std::vector<double>& sorted, double p);

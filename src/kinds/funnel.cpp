@@ -53,7 +53,16 @@ Expected<ResultSet> FunnelAnalysis::finish() {
                              "' never occurs in the input");
   }
 
-  const SortedEvents ev = sort_events(log_, false);  // (user, time), input order among equal instants
+  // By (user, time), input order among equal instants. Only a strict funnel
+  // (the very next event) and --by (a segment counts with any in-range row)
+  // look at events that are no step.
+  SortPlan plan{false, !opt_.by.empty(), {}};
+  if (opt_.order != FunnelOrder::strict && opt_.by.empty()) {
+    plan.only_events.assign(log_.names().size(), 0);
+    for (const std::uint32_t c : code)
+      if (c != kNone) plan.only_events[c] = 1;
+  }
+  const SortedEvents ev = sort_events(log_, plan);
   const std::uint32_t nseg = log_.segment_count();
   std::vector<bool> seg_in_range(nseg, false);
   std::vector<Cell> cells(static_cast<std::size_t>(nseg) * grid.size());
