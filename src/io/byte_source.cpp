@@ -15,6 +15,9 @@ constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
 // What open() reads at least (unless the first line ends sooner): the BOM and
 // format sniff look at the start of the input.
 constexpr std::size_t kSniffBytes = std::size_t{64} << 10;
+// What a pipe on stdin is asked to hold: Linux's default cap for an
+// unprivileged process (/proc/sys/fs/pipe-max-size).
+constexpr int kPipeBytes = 1 << 20;
 
 }  // namespace
 
@@ -53,6 +56,12 @@ Expected<ByteSource> ByteSource::open(const std::string& path) {
       // start (`(read skip; kpi ...) < file` hands it over part-read).
       src.regular_ = S_ISREG(st.st_mode) && ::lseek(src.fd_, 0, SEEK_CUR) == 0;
       src.pipe_ = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+#ifdef F_SETPIPE_SZ
+      // A pipe holds 64 KiB by default: the writer and kpi then take turns
+      // every 64 KiB. A larger one (a hint: the system may refuse it) lets
+      // both run at once for longer.
+      if (S_ISFIFO(st.st_mode)) (void)::fcntl(src.fd_, F_SETPIPE_SZ, kPipeBytes);
+#endif
     }
   } else {
     src.name_ = path;
