@@ -88,10 +88,30 @@ BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
 BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
 BulkChunk::~BulkChunk() = default;
 
-// Counted once per block, not in next(), which files use too.
-std::uint64_t BulkChunk::lines() const noexcept {
-  return is_block_ ? static_cast<std::uint64_t>(std::count(bytes_, bytes_ + len_, '\n')) : 0;
+namespace {
+
+// The '\n' bytes of [p, p + n). Byte-wide counters over 32 lanes, emptied
+// before they can wrap, are what the compiler turns into vector compares:
+// std::count's 64-bit counter was 4% of a piped `kpi compute`.
+std::uint64_t count_newlines(const char* p, std::size_t n) noexcept {
+  constexpr std::size_t kLanes = 32, kRounds = 255;
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  while (n - i >= kLanes) {
+    std::uint8_t acc[kLanes] = {};
+    const std::size_t rounds = std::min(kRounds, (n - i) / kLanes);
+    for (std::size_t r = 0; r < rounds; ++r, i += kLanes)
+      for (std::size_t k = 0; k < kLanes; ++k) acc[k] = static_cast<std::uint8_t>(acc[k] + (p[i + k] == '\n'));
+    for (const std::uint8_t a : acc) total += a;
+  }
+  for (; i < n; ++i) total += p[i] == '\n';
+  return total;
 }
+
+}  // namespace
+
+// Counted once per block, not in next(), which files use too.
+std::uint64_t BulkChunk::lines() const noexcept { return is_block_ ? count_newlines(bytes_, len_) : 0; }
 
 // Keeps the unconsumed tail, reads more after it; grows the buffer only when
 // one line fills it. False at the chunk's end or on a read error (or a file
