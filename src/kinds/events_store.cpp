@@ -101,19 +101,34 @@ std::optional<double> parse_finite(std::string_view s) noexcept {
 }  // namespace
 
 #ifdef __linux__
+namespace {
+
+// The bytes mapped for a block of `bytes`: from one huge page on, whole huge
+// pages. Linux places a mapping on a huge-page boundary (where transparent
+// huge pages can back it) only when its length is a multiple of one; a pipe's
+// 3.5 MB runs were otherwise two-thirds 4 KiB pages, a fault each.
+std::size_t mapped_bytes(std::size_t bytes) noexcept {
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  return bytes < kHuge ? bytes : (bytes + kHuge - 1) / kHuge * kHuge;
+}
+
+}  // namespace
+
 void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
+  const std::size_t old_len = mapped_bytes(old_bytes), new_len = mapped_bytes(new_bytes);
+  if (old != nullptr && new_len == old_len) return old;
   void* p = old == nullptr
-                ? ::mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                : ::mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE);
+                ? ::mmap(nullptr, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                : ::mremap(old, old_len, new_len, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  (void)::madvise(p, new_bytes, MADV_HUGEPAGE);  // advice only: failure is harmless
+  (void)::madvise(p, new_len, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
   return p;
 }
 
 void free_block(void* p, std::size_t bytes) noexcept {
-  if (p != nullptr) (void)::munmap(p, bytes);
+  if (p != nullptr) (void)::munmap(p, mapped_bytes(bytes));
 }
 
 void discard_block(void* p, std::size_t bytes) noexcept {
