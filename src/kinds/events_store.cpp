@@ -107,28 +107,29 @@ namespace {
 // pages. Linux places a mapping on a huge-page boundary (where transparent
 // huge pages can back it) only when its length is a multiple of one; a pipe's
 // 3.5 MB runs were otherwise two-thirds 4 KiB pages, a fault each.
-std::size_t mapped_bytes(std::size_t bytes) noexcept {
-  constexpr std::size_t kHuge = std::size_t{2} << 20;
-  return bytes < kHuge ? bytes : (bytes + kHuge - 1) / kHuge * kHuge;
+std::size_t mapped_bytes(std::size_t bytes, bool fit) noexcept {
+  constexpr std::size_t kPage = 4096, kHuge = std::size_t{2} << 20;
+  const std::size_t unit = bytes < kHuge || fit ? kPage : kHuge;
+  return (bytes + unit - 1) / unit * unit;
 }
 
 }  // namespace
 
-void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
-  const std::size_t old_len = mapped_bytes(old_bytes), new_len = mapped_bytes(new_bytes);
-  if (old != nullptr && new_len == old_len) return old;
-  void* p = old == nullptr
-                ? ::mmap(nullptr, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                : ::mremap(old, old_len, new_len, MREMAP_MAYMOVE);
+void* grow_block(void* old, std::size_t& mapped, std::size_t new_bytes, bool fit) {
+  const std::size_t len = mapped_bytes(new_bytes, fit);
+  if (old != nullptr && len == mapped) return old;
+  void* p = old == nullptr ? ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                           : ::mremap(old, mapped, len, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  mapped = len;
 #ifdef MADV_HUGEPAGE
-  (void)::madvise(p, new_len, MADV_HUGEPAGE);  // advice only: failure is harmless
+  (void)::madvise(p, len, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
   return p;
 }
 
-void free_block(void* p, std::size_t bytes) noexcept {
-  if (p != nullptr) (void)::munmap(p, mapped_bytes(bytes));
+void free_block(void* p, std::size_t mapped) noexcept {
+  if (p != nullptr) (void)::munmap(p, mapped);
 }
 
 void discard_block(void* p, std::size_t bytes) noexcept {
@@ -139,9 +140,10 @@ void discard_block(void* p, std::size_t bytes) noexcept {
 #else
 void discard_block(void*, std::size_t) noexcept {}
 
-void* grow_block(void* old, std::size_t, std::size_t new_bytes) {
+void* grow_block(void* old, std::size_t& mapped, std::size_t new_bytes, bool) {
   void* p = std::realloc(old, new_bytes);
   if (p == nullptr) throw std::bad_alloc();
+  mapped = new_bytes;
   return p;
 }
 

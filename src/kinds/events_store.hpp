@@ -58,9 +58,12 @@ inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
 /// Raw memory for large growing arrays: mmap'ed and grown by mremap, so growing
 /// never copies the contents nor holds the old and the new block at once, and
 /// asked for transparent huge pages (one page fault per 2 MiB, not per 4 KiB).
+/// `mapped` is the block's length as mapped (0 for none), updated: blocks of
+/// 2 MiB or more are mapped in whole huge pages unless `fit` (a block shrunk to
+/// its final size, where a mostly empty last huge page would be waste).
 /// Elsewhere than Linux: realloc.
-void* grow_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
-void free_block(void* p, std::size_t bytes) noexcept;
+void* grow_block(void* old, std::size_t& mapped, std::size_t new_bytes, bool fit = false);
+void free_block(void* p, std::size_t mapped) noexcept;
 /// Releases the whole pages of [p, p + bytes) of a grow_block block (a hint).
 void discard_block(void* p, std::size_t bytes) noexcept;
 
@@ -101,22 +104,24 @@ class PodBuffer {
   PodBuffer(PodBuffer&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
-        cap_(std::exchange(other.cap_, 0)) {}
+        cap_(std::exchange(other.cap_, 0)),
+        mapped_(std::exchange(other.mapped_, 0)) {}
   PodBuffer& operator=(PodBuffer&& other) noexcept {
     if (this != &other) {
-      free_block(data_, cap_ * sizeof(T));
+      free_block(data_, mapped_);
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
       cap_ = std::exchange(other.cap_, 0);
+      mapped_ = std::exchange(other.mapped_, 0);
     }
     return *this;
   }
-  ~PodBuffer() { free_block(data_, cap_ * sizeof(T)); }
+  ~PodBuffer() { free_block(data_, mapped_); }
 
   /// Room for at least n elements without growing.
   void reserve(std::size_t n) {
     if (n <= cap_) return;
-    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), n * sizeof(T)));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, n * sizeof(T)));
     cap_ = n;
   }
   /// Gives back the memory beyond the size (whole pages), e.g. of a buffer
@@ -125,7 +130,7 @@ class PodBuffer {
     constexpr std::size_t kPage = 4096;
     const std::size_t keep = (std::max<std::size_t>(size_, 1) * sizeof(T) + kPage - 1) / kPage * kPage / sizeof(T);
     if (data_ == nullptr || keep >= cap_) return;
-    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), keep * sizeof(T)));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, keep * sizeof(T), true));
     cap_ = keep;
   }
   /// Makes the size n, the new elements uninitialised (to be written before read).
@@ -158,11 +163,12 @@ class PodBuffer {
  private:
   void grow() {
     const std::size_t cap = cap_ == 0 ? 4096 : cap_ * 2;
-    data_ = static_cast<T*>(grow_block(data_, cap_ * sizeof(T), cap * sizeof(T)));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, cap * sizeof(T)));
     cap_ = cap;
   }
   T* data_ = nullptr;
   std::size_t size_ = 0, cap_ = 0;
+  std::size_t mapped_ = 0;  // bytes, see grow_block
 };
 
 /// Append-only storage for string bytes, in chunks that never move: 64 KiB
