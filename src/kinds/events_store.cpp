@@ -685,6 +685,17 @@ Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::
   return kinds::PeriodGrid::make(log.time(), p, first, last);
 }
 
+Expected<std::optional<kinds::PeriodGrid>> analysis_grid(const EventLog& log, time::Period p,
+                                                         std::string_view command,
+                                                         std::vector<std::string>& warnings) {
+  if (Status s = log.check_by(); !s) return std::move(s).error();
+  auto made = make_grid(log, p);
+  if (made && !*made)
+    warnings.push_back(std::string(command) +
+                       (log.empty() ? ": no events, nothing to report" : ": the analysis range is empty"));
+  return made;
+}
+
 namespace {
 
 // Stable counting sort: `out` lists the indices `in` lists (all events when `in`
@@ -719,14 +730,12 @@ constexpr std::size_t kSlice = std::size_t{1} << 18;
 constexpr std::size_t kParallelGroupMin = std::size_t{1} << 16;
 
 // Calls f(i, run, k) for the events of input indices [from, to), where
-// run[k] is event i; `bases[r]` is the input index of run r's first event.
+// run[k] is event i.
 template <class F>
-void for_each_event(std::vector<PodBuffer<Event>>& runs, const std::vector<std::size_t>& bases,
-                    std::size_t from, std::size_t to, const F& f) {
-  for (std::size_t r = 0; r < runs.size(); ++r) {
-    const std::size_t lo = std::max(from, bases[r]), hi = std::min(to, bases[r] + runs[r].size());
-    for (std::size_t i = lo; i < hi; ++i) f(i, runs[r], i - bases[r]);
-  }
+void for_each_event(std::vector<PodBuffer<Event>>& runs, std::size_t from, std::size_t to, const F& f) {
+  for_each_piece(runs, from, to, [&](PodBuffer<Event>& run, std::size_t base, std::size_t lo, std::size_t hi) {
+    for (std::size_t k = lo; k < hi; ++k) f(base + k, run, k);
+  });
 }
 
 // The stable counting sort by user of the events in `runs` that `keep` keeps
@@ -738,19 +747,15 @@ void for_each_event(std::vector<PodBuffer<Event>>& runs, const std::vector<std::
 template <class Keep>
 void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const Keep& keep,
                    PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order) {
-  std::vector<std::size_t> bases;
   std::size_t n = 0;
-  for (const auto& run : runs) {
-    bases.push_back(n);
-    n += run.size();
-  }
+  for (const auto& run : runs) n += run.size();
   const std::size_t nt = n < kParallelGroupMin ? 1 : io::bulk_threads();
   std::vector<std::size_t> cut(nt + 1);
   for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
   std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& count = next[t];
-    for_each_event(runs, bases, cut[t], cut[t + 1], [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) {
+    for_each_event(runs, cut[t], cut[t + 1], [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) {
       if (keep(run[k])) ++count[run[k].user];
     });
   });
@@ -771,7 +776,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
     // pipe's blocks are shorter than a slice).
     std::size_t done = 0, copied = 0;
     PodBuffer<Event>* current = nullptr;
-    for_each_event(runs, bases, cut[t], cut[t + 1], [&](std::size_t i, PodBuffer<Event>& run, std::size_t k) {
+    for_each_event(runs, cut[t], cut[t + 1], [&](std::size_t i, PodBuffer<Event>& run, std::size_t k) {
       if (&run != current) {
         if (current != nullptr) current->discard_range(done, copied);
         current = &run;

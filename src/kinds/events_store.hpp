@@ -405,6 +405,11 @@ class DayCache {
 /// there is no data and no bounds, or the range is empty; an Error when it
 /// holds more than kinds::PeriodGrid::kMaxPeriods periods.
 Expected<std::optional<kinds::PeriodGrid>> make_grid(const EventLog& log, time::Period p);
+/// make_grid for `kpi funnel` and `kpi retention`, after check_by; when there
+/// is no range, nullopt and a warning that `command` has nothing to report.
+Expected<std::optional<kinds::PeriodGrid>> analysis_grid(const EventLog& log, time::Period p,
+                                                         std::string_view command,
+                                                         std::vector<std::string>& warnings);
 
 /// The log's events in sorted order: a copy of each event in that order (read
 /// front to back by the analyses, so each user's events are contiguous in
@@ -429,22 +434,31 @@ class SortedEvents {
   bool indexed_;
 };
 
+/// Calls piece(run, base, lo, hi) for each run (in order) holding events of
+/// input indices [from, to): run[lo..hi) are those events, `base` the input
+/// index of run[0]. `Runs` is a (const) vector of PodBuffer<Event>.
+template <class Runs, class Piece>
+void for_each_piece(Runs& runs, std::size_t from, std::size_t to, const Piece& piece) {
+  std::size_t base = 0;
+  for (auto& run : runs) {
+    const std::size_t lo = std::max(from, base), hi = std::min(to, base + run.size());
+    if (lo < hi) piece(run, base, lo - base, hi - base);
+    base += run.size();
+  }
+}
+
 /// Cuts the log's events into `slices` consecutive ranges of about equal size
 /// and runs them at once (run_parallel): visit(t, span) is called, on one
 /// thread per t, for each piece of slice t in input order. For analyses that
 /// fold events into per-user state in any order, without sorting the log.
 template <class Visit>
 void for_each_slice(const EventLog& log, std::size_t slices, const Visit& visit) {
-  const std::vector<PodBuffer<Event>>& runs = log.runs();
   const std::size_t n = log.size();
   run_parallel(slices, [&](std::size_t t) {
-    const std::size_t from = n * t / slices, to = n * (t + 1) / slices;
-    std::size_t base = 0;
-    for (const PodBuffer<Event>& run : runs) {
-      const std::size_t lo = std::max(from, base), hi = std::min(to, base + run.size());
-      if (lo < hi) visit(t, std::span<const Event>(run.begin() + (lo - base), hi - lo));
-      base += run.size();
-    }
+    for_each_piece(log.runs(), n * t / slices, n * (t + 1) / slices,
+                   [&](const PodBuffer<Event>& run, std::size_t, std::size_t lo, std::size_t hi) {
+                     visit(t, std::span<const Event>(run.begin() + lo, hi - lo));
+                   });
   });
 }
 

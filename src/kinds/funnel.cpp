@@ -36,14 +36,9 @@ Expected<ResultSet> FunnelAnalysis::finish() {
   if (n == 0) return Error("kpi funnel: --steps needs at least one event");
   for (const auto& s : opt_.steps)
     if (s.empty()) return Error("kpi funnel: --steps has an empty step name");
-  if (Status s = log_.check_by(); !s) return std::move(s).error();
-  auto made = make_grid(log_, opt_.period);
+  auto made = analysis_grid(log_, opt_.period, "funnel", out.warnings);
   if (!made) return std::move(made).error();
-  if (!*made) {
-    out.warnings.push_back(log_.empty() ? "funnel: no events, nothing to report"
-                                                 : "funnel: the analysis range is empty");
-    return out;
-  }
+  if (!*made) return out;
   const kinds::PeriodGrid& grid = **made;
   std::vector<std::uint32_t> code(n);
   for (std::size_t k = 0; k < n; ++k) {

@@ -110,22 +110,24 @@ class PeriodOf {
 // periods (`words` 64-bit words per user): periods with a return event, with a
 // start event (recurring cohorts), and the first start instant (first cohorts).
 struct UserActivity {
-  std::size_t words = 0;
+  static constexpr Micros kNever = std::numeric_limits<Micros>::max();
+  static std::size_t words_for(std::size_t periods) noexcept { return (periods + 63) / 64; }
+
+  std::size_t words;
   std::vector<std::uint64_t> returns, starts;
   std::vector<Micros> first_start;  ///< kNever when none
 
-  static constexpr Micros kNever = std::numeric_limits<Micros>::max();
-  UserActivity(std::size_t users, std::size_t w, const RetentionOptions& opt) : words(w) {
-    returns.assign(users * w, 0);
-    if (opt.cohort == CohortMode::recurring) starts.assign(users * w, 0);
+  UserActivity(std::size_t users, std::size_t periods, const RetentionOptions& opt) : words(words_for(periods)) {
+    returns.assign(users * words, 0);
+    if (opt.cohort == CohortMode::recurring) starts.assign(users * words, 0);
     if (opt.cohort == CohortMode::first) first_start.assign(users, kNever);
   }
-  /// Bit p of the bitset at word `at` (a user's first word).
-  static void set(std::vector<std::uint64_t>& bits, std::size_t at, std::size_t p) noexcept {
-    bits[at + p / 64] |= std::uint64_t{1} << (p % 64);
+  /// Bit p of `user`'s bitset in `bits` (returns or starts).
+  void set(std::vector<std::uint64_t>& bits, std::size_t user, std::size_t p) const noexcept {
+    bits[user * words + p / 64] |= std::uint64_t{1} << (p % 64);
   }
-  static bool test(const std::vector<std::uint64_t>& bits, std::size_t at, std::size_t p) noexcept {
-    return ((bits[at + p / 64] >> (p % 64)) & 1u) != 0;
+  bool test(const std::vector<std::uint64_t>& bits, std::size_t user, std::size_t p) const noexcept {
+    return ((bits[user * words + p / 64] >> (p % 64)) & 1u) != 0;
   }
   void merge(const UserActivity& other) noexcept {
     for (std::size_t i = 0; i < returns.size(); ++i) returns[i] |= other.returns[i];
@@ -144,9 +146,9 @@ constexpr std::size_t kActivityWordsMax = std::size_t{1} << 22;
 // same counts as count_sorted's for one segment, with neither the sort's time
 // nor its copy of the log.
 SegmentTable RetentionAnalysis::count_unsorted(const kinds::PeriodGrid& grid, const Codes& codes) const {
-  const std::size_t users = log_.users().size(), words = (grid.size() + 63) / 64;
+  const std::size_t users = log_.users().size();
   const std::size_t nt = log_.size() < (std::size_t{1} << 16) ? 1 : io::bulk_threads();
-  std::vector<UserActivity> seen(nt, UserActivity(users, words, opt_));
+  std::vector<UserActivity> seen(nt, UserActivity(users, grid.size(), opt_));
   const bool first = opt_.cohort == CohortMode::first;
   for_each_slice(log_, nt, [&](std::size_t t, std::span<const Event> events) {
     UserActivity& a = seen[t];
@@ -155,8 +157,9 @@ SegmentTable RetentionAnalysis::count_unsorted(const kinds::PeriodGrid& grid, co
       const bool start = starts(codes, e.event);
       if (first && start) a.first_start[e.user] = std::min(a.first_start[e.user], e.ts);
       if (!grid.contains_instant(e.ts)) continue;
-      if (returns(codes, e.event)) UserActivity::set(a.returns, e.user * words, period_of(e.ts));
-      if (!first && start) UserActivity::set(a.starts, e.user * words, period_of(e.ts));
+      const std::size_t p = period_of(e.ts);
+      if (returns(codes, e.event)) a.set(a.returns, e.user, p);
+      if (!first && start) a.set(a.starts, e.user, p);
     }
   });
   for (std::size_t t = 1; t < nt; ++t) seen[0].merge(seen[t]);
@@ -166,25 +169,25 @@ SegmentTable RetentionAnalysis::count_unsorted(const kinds::PeriodGrid& grid, co
   PeriodOf period_of(grid, time_.zone);
   std::vector<std::size_t> cohorts;
   for (std::size_t u = 0; u < users; ++u) {
-    const std::size_t at = u * words;
+    const std::size_t at = u * all.words;  // the user's first word
     cohorts.clear();
     if (first) {
       if (grid.contains_instant(all.first_start[u])) cohorts.push_back(period_of(all.first_start[u]));
     } else {
-      for (std::size_t w = 0; w < words; ++w)
+      for (std::size_t w = 0; w < all.words; ++w)
         for (std::uint64_t bits = all.starts[at + w]; bits != 0; bits &= bits - 1)
           cohorts.push_back(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
     }
     if (cohorts.empty()) continue;
     std::size_t last_return = kNoPeriod;
-    for (std::size_t w = words; w-- > 0;) {
+    for (std::size_t w = all.words; w-- > 0;) {
       if (const std::uint64_t bits = all.returns[at + w]; bits != 0) {
         last_return = w * 64 + 63 - static_cast<std::size_t>(std::countl_zero(bits));
         break;
       }
     }
     count_user(
-        table, opt_, cohorts, [&](std::size_t p) { return UserActivity::test(all.returns, at, p); },
+        table, opt_, cohorts, [&](std::size_t p) { return all.test(all.returns, u, p); },
         last_return);
   }
   return table;
@@ -248,14 +251,9 @@ std::vector<SegmentTable> RetentionAnalysis::count_sorted(const kinds::PeriodGri
 Expected<ResultSet> RetentionAnalysis::finish() {
   ResultSet out;
   if (opt_.horizon < 0) return Error("kpi retention: --horizon must be 0 or more");
-  if (Status s = log_.check_by(); !s) return std::move(s).error();
-  auto made = make_grid(log_, opt_.period);
+  auto made = analysis_grid(log_, opt_.period, "retention", out.warnings);
   if (!made) return std::move(made).error();
-  if (!*made) {
-    out.warnings.push_back(log_.empty() ? "retention: no events, nothing to report"
-                                                 : "retention: the analysis range is empty");
-    return out;
-  }
+  if (!*made) return out;
   const kinds::PeriodGrid& grid = **made;
   const std::size_t np = grid.size();
   const auto horizon = static_cast<std::size_t>(opt_.horizon);
@@ -270,9 +268,8 @@ Expected<ResultSet> RetentionAnalysis::finish() {
   const Codes codes{code_of(opt_.start_event, "--start-event"), code_of(opt_.return_event, "--return-event")};
 
   const bool segmented = !opt_.by.empty();
-  const std::size_t words = (np + 63) / 64;
   std::vector<SegmentTable> tables;
-  if (!segmented && log_.users().size() * words <= kActivityWordsMax)
+  if (!segmented && log_.users().size() * UserActivity::words_for(np) <= kActivityWordsMax)
     tables.push_back(count_unsorted(grid, codes));
   else
     tables = count_sorted(grid, codes);
