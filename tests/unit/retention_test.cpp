@@ -126,7 +126,7 @@ TEST_CASE("retention: unsorted and sorted counting agree", "[retention]") {
   const char* const kEvents[] = {"visit", "signup", "purchase"};
   for (int i = 0; i < 900; ++i) {
     const int day = 1 + random.below(28), month = 1 + random.below(6), hour = random.below(3);  // ties on purpose
-    const int user = random.below(static_cast<std::uint64_t>(8 * month));  // u40..u47 join in June
+    const int user = random.below(8 * static_cast<std::uint64_t>(month));  // u40..u47 join in June
     rows.push_back(event_row(user, month, day, hour, kEvents[random.below(3)]));
   }
   const time::Period periods[] = {time::Period::day, time::Period::week, time::Period::month};
