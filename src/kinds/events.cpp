@@ -299,7 +299,7 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   std::vector<std::uint32_t> order(runs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-    return ids.str(runs[x].code) < ids.str(runs[y].code);
+    return ids.before(runs[x].code, runs[y].code);
   });
   for (std::size_t k = 1; k < order.size(); ++k) {
     std::size_t first = k - 1;  // the group's first run (time order among equal ids)

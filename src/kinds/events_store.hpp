@@ -242,6 +242,12 @@ class SessionIds {
   bool same(std::uint32_t a, std::uint32_t b) const noexcept {
     return a == b || (hashes_[a] == hashes_[b] && same_bytes(strs_[a], strs_[b]));
   }
+  /// Whether code a's id orders before code b's, by hash first (an order
+  /// that groups equal ids, not the ids' text order).
+  bool before(std::uint32_t a, std::uint32_t b) const noexcept {
+    if (hashes_[a] != hashes_[b]) return hashes_[a] < hashes_[b];
+    return strs_[a] < strs_[b];
+  }
 
  private:
   // An id of up to 16 bytes is kept here too: one cache miss per row, not two.
