@@ -250,7 +250,11 @@ Expected<Table> EventsAggregator::finish() {
   const kinds::PeriodGrid& grid = **made;
 
   const bool segmented = !opt_.by.empty();
-  const SortedEvents ev = sort_events(log_, SortPlan{segmented, true, {}});  // values need the input index
+  // Without --by, the values ride along with the events: no input index.
+  SortPlan plan;
+  plan.by_segment = plan.input_index = segmented;
+  plan.values = !segmented;
+  const SortedEvents ev = sort_events(log_, plan);
 
   // Groups per period, each period's groups sorted by dims at the end.
   std::vector<std::vector<Group>> per_period(grid.size());

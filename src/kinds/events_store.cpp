@@ -738,15 +738,24 @@ void for_each_event(std::vector<PodBuffer<Event>>& runs, std::size_t from, std::
   });
 }
 
+// Where group_by_user puts what it keeps beside the events (each when not null):
+// the events' input indices, and the log's values with their new positions.
+struct Beside {
+  PodBuffer<std::uint32_t>* order = nullptr;
+  const EventLog* values_of = nullptr;
+  PlacedValues* values = nullptr;
+};
+
 // The stable counting sort by user of the events in `runs` that `keep` keeps
-// into `ev` (and their input indices into `order`, when not null), on every
-// core: each thread counts, then places, one range of the input; a user's
-// events from an earlier range go before those of a later one, so the order is
-// the one-thread order. Each event goes straight to its place, read in input
-// order: the runs' pages are given back as they are copied.
+// into `ev` (and what `beside` asks for), on every core: each thread counts,
+// then places, one range of the input; a user's events from an earlier range
+// go before those of a later one, so the order is the one-thread order. Each
+// event goes straight to its place, read in input order: the runs' pages are
+// given back as they are copied.
 template <class Keep>
 void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const Keep& keep,
-                   PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order) {
+                   PodBuffer<Event>& ev, const Beside& beside) {
+  PodBuffer<std::uint32_t>* const order = beside.order;
   std::size_t n = 0;
   for (const auto& run : runs) n += run.size();
   const std::size_t nt = n < kParallelGroupMin ? 1 : io::bulk_threads();
@@ -769,8 +778,15 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
     order->reserve(at);
     order->resize_for_overwrite(at);
   }
+  // The values met by each thread, in its range's input order.
+  std::vector<PlacedValues> placed(beside.values != nullptr ? nt : 0);
+  const std::span<const std::uint32_t> value_rows =
+      beside.values_of != nullptr ? beside.values_of->value_rows() : std::span<const std::uint32_t>();
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& pos = next[t];
+    // The next value's index in value_rows: a cursor, as input indices rise.
+    std::size_t v = static_cast<std::size_t>(std::lower_bound(value_rows.begin(), value_rows.end(), cut[t]) -
+                                             value_rows.begin());
     // Within the current run: given back up to `done`, copied up to `copied`.
     // A run's last slice is given back when the next run starts (runs of a
     // pipe's blocks are shorter than a slice).
@@ -782,11 +798,14 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
         current = &run;
         done = k;
       }
+      const bool has_value = v < value_rows.size() && value_rows[v] == i;
       if (keep(run[k])) {
         const std::uint32_t j = pos[run[k].user]++;
         ev[j] = run[k];
         if (order != nullptr) (*order)[j] = static_cast<std::uint32_t>(i);
+        if (has_value) placed[t].emplace_back(j, beside.values_of->values()[v]);
       }
+      if (has_value) ++v;
       copied = k + 1;
       if (copied - done == kSlice) {
         run.discard_range(done, copied);
@@ -795,6 +814,23 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
     });
     if (current != nullptr) current->discard_range(done, copied);
   });
+  if (beside.values != nullptr) {
+    for (const PlacedValues& part : placed) beside.values->insert(beside.values->end(), part.begin(), part.end());
+    std::sort(beside.values->begin(), beside.values->end());  // positions are distinct
+  }
+}
+
+// After the events of positions [b, e) were reordered (the event at old
+// position perm[q] is now at b + q), moves the carried values with them.
+void move_values(PlacedValues& values, std::size_t b, const std::vector<std::uint32_t>& perm) {
+  const auto by_position = [](const std::pair<std::uint32_t, double>& x, std::size_t p) { return x.first < p; };
+  const auto lo = std::lower_bound(values.begin(), values.end(), b, by_position);
+  const auto hi = std::lower_bound(lo, values.end(), b + perm.size(), by_position);
+  if (lo == hi) return;
+  std::vector<std::uint32_t> now_at(perm.size());
+  for (std::size_t q = 0; q < perm.size(); ++q) now_at[perm[q] - b] = static_cast<std::uint32_t>(b + q);
+  for (auto it = lo; it != hi; ++it) it->first = now_at[it->first - b];
+  std::sort(lo, hi);
 }
 
 }  // namespace
@@ -809,14 +845,17 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   for (const auto& run : runs) n += run.size();
   PodBuffer<Event> ev;
   PodBuffer<std::uint32_t> order;
+  PlacedValues carried;
   const bool indexed = by_segment || plan.input_index;
+  const bool carry = !by_segment && plan.values;
   if (!by_segment) {
+    const Beside beside{indexed ? &order : nullptr, carry ? &log : nullptr, carry ? &carried : nullptr};
     const std::vector<std::uint8_t>& only = plan.only_events;
     if (only.empty())
-      group_by_user(runs, log.users().size(), [](const Event&) { return true; }, ev, indexed ? &order : nullptr);
+      group_by_user(runs, log.users().size(), [](const Event&) { return true; }, ev, beside);
     else
       group_by_user(runs, log.users().size(), [&](const Event& e) { return e.event < only.size() && only[e.event] != 0; },
-                    ev, indexed ? &order : nullptr);
+                    ev, beside);
   } else {
     // Two stable passes (user, then segment) through a permutation of one
     // contiguous copy: --by costs the memory of a second copy of the events.
@@ -870,10 +909,18 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
         ev[k] = moved[k - b];
         if (indexed) order[k] = moved_order[k - b];
       }
+      if (carry) move_values(carried, b, perm);
     }
     b = e;
   }
-  return SortedEvents(log, std::move(ev), std::move(order), indexed);
+  return SortedEvents(log, std::move(ev), std::move(order), indexed, std::move(carried));
+}
+
+const double* SortedEvents::value(std::size_t i) const noexcept {
+  if (indexed_) return log_.value_of(order_[i]);
+  const auto it = std::lower_bound(carried_.begin(), carried_.end(), i,
+                                   [](const std::pair<std::uint32_t, double>& x, std::size_t p) { return x.first < p; });
+  return it != carried_.end() && it->first == i ? &it->second : nullptr;
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

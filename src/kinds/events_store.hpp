@@ -324,6 +324,9 @@ class EventLog final : public io::RecordPreparer {
   std::uint32_t seg_of(std::size_t i) const noexcept { return segs_of_.empty() ? unsegmented_ : segs_of_[i]; }
   /// The value of the event at input index i, or nullptr when it has none.
   const double* value_of(std::size_t i) const noexcept;
+  /// The input indices of the events with a value, ascending, and their values.
+  std::span<const std::uint32_t> value_rows() const noexcept { return {value_rows_.begin(), value_rows_.size()}; }
+  std::span<const double> values() const noexcept { return values_; }
   const StringPool& users() const noexcept { return users_; }
   const StringPool& names() const noexcept { return names_; }  ///< event names
   const StringPool& features() const noexcept { return features_; }
@@ -417,26 +420,33 @@ Expected<std::optional<kinds::PeriodGrid>> analysis_grid(const EventLog& log, ti
                                                          std::string_view command,
                                                          std::vector<std::string>& warnings);
 
+/// Values carried through a sort: (position in sorted order, value), by position.
+using PlacedValues = std::vector<std::pair<std::uint32_t, double>>;
+
 /// The log's events in sorted order: a copy of each event in that order (read
 /// front to back by the analyses, so each user's events are contiguous in
 /// memory) and, when asked for, the permutation of input indices (for the rare
-/// lookups by input index: segment and value).
+/// lookups by input index: segment and value) or the values carried along.
 class SortedEvents {
  public:
-  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order, bool indexed)
-      : log_(log), events_(std::move(events)), order_(std::move(order)), indexed_(indexed) {}
+  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order, bool indexed,
+               PlacedValues carried)
+      : log_(log), events_(std::move(events)), order_(std::move(order)), carried_(std::move(carried)),
+        indexed_(indexed) {}
   std::size_t size() const noexcept { return events_.size(); }
   bool empty() const noexcept { return events_.empty(); }
   const Event& operator[](std::size_t i) const noexcept { return events_[i]; }
   /// REQUIRES: sorted with SortPlan::input_index, or the log has no --by.
   std::uint32_t seg(std::size_t i) const noexcept { return indexed_ ? log_.seg_of(order_[i]) : log_.seg_of(0); }
-  /// REQUIRES: sorted with SortPlan::input_index.
-  const double* value(std::size_t i) const noexcept { return log_.value_of(order_[i]); }
+  /// The value of the event at position i, or nullptr when it has none.
+  /// REQUIRES: sorted with SortPlan::input_index or SortPlan::values.
+  const double* value(std::size_t i) const noexcept;
 
  private:
   const EventLog& log_;
   PodBuffer<Event> events_;
   PodBuffer<std::uint32_t> order_;
+  PlacedValues carried_;
   bool indexed_;
 };
 
@@ -476,6 +486,9 @@ struct SortPlan {
   /// 4 bytes an event, written at random, that an analysis without either
   /// does without. Always kept when by_segment.
   bool input_index = true;
+  /// Carry the (rare) values along instead, for SortedEvents::value without
+  /// the input index. Ignored when by_segment.
+  bool values = false;
   /// The event codes kept (only_events[code] != 0), when not empty: an
   /// analysis that never looks at the other events sorts fewer. Ignored when
   /// by_segment.

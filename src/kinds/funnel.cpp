@@ -51,7 +51,8 @@ Expected<ResultSet> FunnelAnalysis::finish() {
   // By (user, time), input order among equal instants. Only a strict funnel
   // (the very next event) and --by (a segment counts with any in-range row)
   // look at events that are no step.
-  SortPlan plan{false, !opt_.by.empty(), {}};
+  SortPlan plan;
+  plan.input_index = !opt_.by.empty();
   if (opt_.order != FunnelOrder::strict && opt_.by.empty()) {
     plan.only_events.assign(log_.names().size(), 0);
     for (const std::uint32_t c : code)
