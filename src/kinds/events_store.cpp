@@ -22,6 +22,9 @@ namespace {
 
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
+// Fewer events than this are renumbered, grouped or checked on one thread.
+constexpr std::size_t kParallelMin = std::size_t{1} << 16;
+
 // The first min(n, 8) bytes at p as one word, zero-padded: the same value a
 // memcpy of them gives on a little-endian machine (on others, still a
 // function of those bytes alone), without the call a variable-length memcpy
@@ -600,13 +603,20 @@ void EventLog::absorb(EventLog& part) {
   const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
   const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
   const std::size_t base = count_;
+  const std::size_t n = part.count_;
+  const std::size_t nt = n < kParallelMin ? 1 : io::bulk_threads();
+  run_parallel(nt, [&](std::size_t t) {
+    for_each_piece(part.runs_, n * t / nt, n * (t + 1) / nt,
+                   [&](PodBuffer<Event>& run, std::size_t, std::size_t lo, std::size_t hi) {
+                     for (Event& e : std::span<Event>(run.begin() + lo, hi - lo)) {
+                       e.user = users[e.user];
+                       e.event = names[e.event];
+                       if (e.session != kNone) e.session += session_base;
+                       if (e.feature != kNone) e.feature = features[e.feature];
+                     }
+                   });
+  });
   for (PodBuffer<Event>& run : part.runs_) {
-    for (Event& e : run) {
-      e.user = users[e.user];
-      e.event = names[e.event];
-      if (e.session != kNone) e.session += session_base;
-      if (e.feature != kNone) e.feature = features[e.feature];
-    }
     count_ += run.size();
     runs_.push_back(std::move(run));
   }
@@ -726,8 +736,6 @@ void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vec
 // Events copied between two discards of the source's pages.
 constexpr std::size_t kSlice = std::size_t{1} << 18;
 
-// Fewer events than this are grouped on one thread.
-constexpr std::size_t kParallelGroupMin = std::size_t{1} << 16;
 
 // Calls f(i, run, k) for the events of input indices [from, to), where
 // run[k] is event i.
@@ -758,7 +766,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
   PodBuffer<std::uint32_t>* const order = beside.order;
   std::size_t n = 0;
   for (const auto& run : runs) n += run.size();
-  const std::size_t nt = n < kParallelGroupMin ? 1 : io::bulk_threads();
+  const std::size_t nt = n < kParallelMin ? 1 : io::bulk_threads();
   std::vector<std::size_t> cut(nt + 1);
   for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
   std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
@@ -820,10 +828,21 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
   }
 }
 
-// After the events of positions [b, e) were reordered (the event at old
-// position perm[q] is now at b + q), moves the carried values with them.
-void move_values(PlacedValues& values, std::size_t b, const std::vector<std::uint32_t>& perm) {
-  const auto by_position = [](const std::pair<std::uint32_t, double>& x, std::size_t p) { return x.first < p; };
+using PlacedValue = std::pair<std::uint32_t, double>;
+
+// The carried values of positions [from, to) (values ordered by position).
+std::span<PlacedValue> values_between(PlacedValues& values, std::size_t from, std::size_t to) {
+  const auto by_position = [](const PlacedValue& x, std::size_t p) { return x.first < p; };
+  const auto lo = std::lower_bound(values.begin(), values.end(), from, by_position);
+  const auto hi = std::lower_bound(lo, values.end(), to, by_position);
+  return {lo, hi};
+}
+
+// After the events of positions [b, b + perm.size()) were reordered (the event
+// at old position perm[q] is now at b + q), moves their carried values with
+// them. `values`: the carried values of a range of positions holding those.
+void move_values(std::span<PlacedValue> values, std::size_t b, const std::vector<std::uint32_t>& perm) {
+  const auto by_position = [](const PlacedValue& x, std::size_t p) { return x.first < p; };
   const auto lo = std::lower_bound(values.begin(), values.end(), b, by_position);
   const auto hi = std::lower_bound(lo, values.end(), b + perm.size(), by_position);
   if (lo == hi) return;
@@ -831,6 +850,42 @@ void move_values(PlacedValues& values, std::size_t b, const std::vector<std::uin
   for (std::size_t q = 0; q < perm.size(); ++q) now_at[perm[q] - b] = static_cast<std::uint32_t>(b + q);
   for (auto it = lo; it != hi; ++it) it->first = now_at[it->first - b];
   std::sort(lo, hi);
+}
+
+// The events of positions [from, to), whole groups, with each group not yet
+// in time order sorted by time (stable: input order among equal instants)
+// through a permutation, so that the events, their input indices (`order`,
+// when not null) and their carried `values` (those of [from, to)) move together.
+template <class SameGroup>
+void order_groups_by_time(PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order, std::span<PlacedValue> values,
+                          std::size_t from, std::size_t to, const SameGroup& same_group) {
+  std::vector<std::uint32_t> perm;
+  std::vector<Event> moved;
+  std::vector<std::uint32_t> moved_order;
+  std::size_t b = from;
+  while (b < to) {
+    std::size_t e = b + 1;
+    bool sorted = true;
+    for (; e < to && same_group(e, b); ++e) sorted = sorted && ev[e - 1].ts <= ev[e].ts;
+    if (!sorted) {
+      perm.resize(e - b);
+      std::iota(perm.begin(), perm.end(), static_cast<std::uint32_t>(b));
+      std::stable_sort(perm.begin(), perm.end(),
+                       [&](std::uint32_t x, std::uint32_t y) { return ev[x].ts < ev[y].ts; });
+      moved.clear();
+      moved_order.clear();
+      for (const std::uint32_t k : perm) {
+        moved.push_back(ev[k]);
+        if (order != nullptr) moved_order.push_back((*order)[k]);
+      }
+      for (std::size_t k = b; k < e; ++k) {
+        ev[k] = moved[k - b];
+        if (order != nullptr) (*order)[k] = moved_order[k - b];
+      }
+      move_values(values, b, perm);
+    }
+    b = e;
+  }
 }
 
 }  // namespace
@@ -881,38 +936,24 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   n = ev.size();
   runs.clear();
   // Groups are in input order: a stable sort by time gives input order among
-  // equals. The few unsorted groups are sorted through a permutation, so the
-  // events and their input indices move together.
+  // equals, and only the few groups out of time order need one. Checked on
+  // every core, each thread taking a range of whole groups.
   const auto same_group = [&](std::size_t a, std::size_t b) {
     return ev[a].user == ev[b].user && (!by_segment || log.seg_of(order[a]) == log.seg_of(order[b]));
   };
-  std::vector<std::uint32_t> perm;
-  std::vector<Event> moved;
-  std::vector<std::uint32_t> moved_order;
-  std::size_t b = 0;
-  while (b < n) {
-    std::size_t e = b + 1;
-    bool sorted = true;
-    for (; e < n && same_group(e, b); ++e) sorted = sorted && ev[e - 1].ts <= ev[e].ts;
-    if (!sorted) {
-      perm.resize(e - b);
-      std::iota(perm.begin(), perm.end(), static_cast<std::uint32_t>(b));
-      std::stable_sort(perm.begin(), perm.end(),
-                       [&](std::uint32_t x, std::uint32_t y) { return ev[x].ts < ev[y].ts; });
-      moved.clear();
-      moved_order.clear();
-      for (const std::uint32_t k : perm) {
-        moved.push_back(ev[k]);
-        if (indexed) moved_order.push_back(order[k]);
-      }
-      for (std::size_t k = b; k < e; ++k) {
-        ev[k] = moved[k - b];
-        if (indexed) order[k] = moved_order[k - b];
-      }
-      if (carry) move_values(carried, b, perm);
-    }
-    b = e;
+  const std::size_t nt = n < kParallelMin ? 1 : io::bulk_threads();
+  std::vector<std::size_t> cut{0};
+  for (std::size_t k = 1; k < nt; ++k) {
+    std::size_t c = std::max(cut.back(), n * k / nt);
+    while (c > 0 && c < n && same_group(c, c - 1)) ++c;
+    cut.push_back(c);
   }
+  cut.push_back(n);
+  std::vector<std::span<PlacedValue>> values(nt);  // each thread's, found before any moves
+  for (std::size_t t = 0; t < nt; ++t) values[t] = values_between(carried, cut[t], cut[t + 1]);
+  run_parallel(nt, [&](std::size_t t) {
+    order_groups_by_time(ev, indexed ? &order : nullptr, values[t], cut[t], cut[t + 1], same_group);
+  });
   return SortedEvents(log, std::move(ev), std::move(order), indexed, std::move(carried));
 }
 
