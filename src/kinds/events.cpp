@@ -432,22 +432,23 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
           }
         }
       }
-      if (x.feature != kNone) {
+      const EventDetail& detail = ev.detail(i);
+      if (detail.feature != kNone) {
         auto it = std::find_if(user_features.begin(), user_features.end(),
-                               [&](const auto& f) { return f.first == x.feature; });
+                               [&](const auto& f) { return f.first == detail.feature; });
         if (it == user_features.end()) {
-          user_features.emplace_back(x.feature, kNoPeriod);
+          user_features.emplace_back(detail.feature, kNoPeriod);
           it = user_features.end() - 1;
         }
         if (it->second != cur_period) {
-          auto& counts = feature_users[x.feature];
+          auto& counts = feature_users[detail.feature];
           if (counts.empty()) counts.assign(np, 0);
           ++counts[cur_period];
           it->second = cur_period;
         }
       }
-      if (x.session != kNone) {
-        if (runs.empty() || runs.back().code != x.session) runs.push_back(SessionRun{x.session, x.ts});
+      if (detail.session != kNone) {
+        if (runs.empty() || runs.back().code != detail.session) runs.push_back(SessionRun{detail.session, x.ts});
         SessionRun& run = runs.back();
         run.last = x.ts;
         ++run.n;
@@ -464,7 +465,7 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
       Micros start = 0, last = 0;
       std::uint64_t n = 0, pv = 0, cl = 0;
       for (std::size_t i = ib; i < ue; ++i) {
-        if (ev[i].session != kNone) continue;
+        if (ev.detail(i).session != kNone) continue;
         if (open && ev[i].ts - last > timeout) {
           close_session(start, last, n, pv, cl);
           open = false;

@@ -448,10 +448,15 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   e.ts = d.ts;
   e.user = users_.intern(text_of(s_user_), d.user_tag);
   e.event = names_.intern(text_of(s_event_), d.event_tag);
-  const std::string_view sid = text_of(s_session_);
-  e.session = sid.empty() ? kNone : sessions_.add(e.user, sid);
-  const std::string_view feat = text_of(s_feature_);
-  e.feature = feat.empty() ? kNone : features_.intern(feat, d.feature_tag);
+  if (has_details()) {
+    EventDetail detail;
+    const std::string_view sid = text_of(s_session_);
+    if (!sid.empty()) detail.session = sessions_.add(e.user, sid);
+    const std::string_view feat = text_of(s_feature_);
+    if (!feat.empty()) detail.feature = features_.intern(feat, d.feature_tag);
+    if (details_.empty()) details_.emplace_back();
+    details_.back().push_back(detail);
+  }
   if (s_by_.empty()) {
     if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
   } else {
@@ -528,8 +533,10 @@ std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
         // Room for short rows, grown if they are shorter: the part's events are
         // written once, on pages the log then keeps.
         part.runs_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
+        if (has_details()) part.details_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
         ok = part.take(chunk);
         for (PodBuffer<Event>& run : part.runs_) run.shrink_to_fit();
+        for (PodBuffer<EventDetail>& run : part.details_) run.shrink_to_fit();
       } catch (const std::bad_alloc&) {
         ok = false;  // the record reader meets it too, and reports it
       }
@@ -611,6 +618,11 @@ void EventLog::absorb(EventLog& part) {
                      for (Event& e : std::span<Event>(run.begin() + lo, hi - lo)) {
                        e.user = users[e.user];
                        e.event = names[e.event];
+                     }
+                   });
+    for_each_piece(part.details_, n * t / nt, n * (t + 1) / nt,
+                   [&](PodBuffer<EventDetail>& run, std::size_t, std::size_t lo, std::size_t hi) {
+                     for (EventDetail& e : std::span<EventDetail>(run.begin() + lo, hi - lo)) {
                        if (e.session != kNone) e.session += session_base;
                        if (e.feature != kNone) e.feature = features[e.feature];
                      }
@@ -620,7 +632,9 @@ void EventLog::absorb(EventLog& part) {
     count_ += run.size();
     runs_.push_back(std::move(run));
   }
+  for (PodBuffer<EventDetail>& run : part.details_) details_.push_back(std::move(run));
   part.runs_.clear();
+  part.details_.clear();
   part.count_ = 0;
   for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
   for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
@@ -636,6 +650,13 @@ const Event& EventLog::event(std::size_t i) const noexcept {
   return runs_[r][i];
 }
 
+EventDetail EventLog::detail(std::size_t i) const noexcept {
+  if (!has_details()) return {};
+  std::size_t r = 0;
+  while (i >= details_[r].size()) i -= details_[r++].size();
+  return details_[r][i];
+}
+
 std::vector<PodBuffer<Event>> EventLog::take_runs() noexcept {
   count_ = 0;
   return std::exchange(runs_, {});
@@ -644,6 +665,7 @@ std::vector<PodBuffer<Event>> EventLog::take_runs() noexcept {
 // This log is empty: the part's data becomes its data, nothing copied.
 void EventLog::take_data(EventLog& part) {
   runs_ = std::move(part.runs_);
+  details_ = std::move(part.details_);
   count_ = std::exchange(part.count_, 0);
   segs_of_ = std::move(part.segs_of_);
   value_rows_ = std::move(part.value_rows_);
@@ -736,7 +758,6 @@ void counting_sort(std::size_t n, const std::vector<std::uint32_t>& in, std::vec
 // Events copied between two discards of the source's pages.
 constexpr std::size_t kSlice = std::size_t{1} << 18;
 
-
 // Calls f(i, run, k) for the events of input indices [from, to), where
 // run[k] is event i.
 template <class F>
@@ -747,8 +768,11 @@ void for_each_event(std::vector<PodBuffer<Event>>& runs, std::size_t from, std::
 }
 
 // Where group_by_user puts what it keeps beside the events (each when not null):
-// the events' input indices, and the log's values with their new positions.
+// the events' details (from the log's detail runs, run for run as the events'),
+// their input indices, and the log's values with their new positions.
 struct Beside {
+  std::vector<PodBuffer<EventDetail>>* details_from = nullptr;
+  PodBuffer<EventDetail>* details = nullptr;
   PodBuffer<std::uint32_t>* order = nullptr;
   const EventLog* values_of = nullptr;
   PlacedValues* values = nullptr;
@@ -782,6 +806,11 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
   }
   ev.reserve(at);
   ev.resize_for_overwrite(at);
+  PodBuffer<EventDetail>* const details = beside.details;
+  if (details != nullptr) {
+    details->reserve(at);
+    details->resize_for_overwrite(at);
+  }
   if (order != nullptr) {
     order->reserve(at);
     order->resize_for_overwrite(at);
@@ -800,27 +829,33 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
     // pipe's blocks are shorter than a slice).
     std::size_t done = 0, copied = 0;
     PodBuffer<Event>* current = nullptr;
+    PodBuffer<EventDetail>* current_details = nullptr;  // its details' run
+    const auto give_back = [&] {
+      current->discard_range(done, copied);
+      if (current_details != nullptr) current_details->discard_range(done, copied);
+      done = copied;
+    };
     for_each_event(runs, cut[t], cut[t + 1], [&](std::size_t i, PodBuffer<Event>& run, std::size_t k) {
       if (&run != current) {
-        if (current != nullptr) current->discard_range(done, copied);
+        if (current != nullptr) give_back();
         current = &run;
-        done = k;
+        if (details != nullptr)
+          current_details = &(*beside.details_from)[static_cast<std::size_t>(&run - runs.data())];
+        done = copied = k;
       }
       const bool has_value = v < value_rows.size() && value_rows[v] == i;
       if (keep(run[k])) {
         const std::uint32_t j = pos[run[k].user]++;
         ev[j] = run[k];
+        if (details != nullptr) (*details)[j] = (*current_details)[k];
         if (order != nullptr) (*order)[j] = static_cast<std::uint32_t>(i);
         if (has_value) placed[t].emplace_back(j, beside.values_of->values()[v]);
       }
       if (has_value) ++v;
       copied = k + 1;
-      if (copied - done == kSlice) {
-        run.discard_range(done, copied);
-        done = copied;
-      }
+      if (copied - done == kSlice) give_back();
     });
-    if (current != nullptr) current->discard_range(done, copied);
+    if (current != nullptr) give_back();
   });
   if (beside.values != nullptr) {
     for (const PlacedValues& part : placed) beside.values->insert(beside.values->end(), part.begin(), part.end());
@@ -852,16 +887,26 @@ void move_values(std::span<PlacedValue> values, std::size_t b, const std::vector
   std::sort(lo, hi);
 }
 
+// Positions [b, b + perm.size()) of `buf` reordered: the element at position
+// perm[q] goes to b + q.
+template <class T>
+void permute(PodBuffer<T>& buf, std::size_t b, const std::vector<std::uint32_t>& perm) {
+  std::vector<T> moved;
+  moved.reserve(perm.size());
+  for (const std::uint32_t k : perm) moved.push_back(buf[k]);
+  std::copy(moved.begin(), moved.end(), buf.begin() + b);
+}
+
 // The events of positions [from, to), whole groups, with each group not yet
 // in time order sorted by time (stable: input order among equal instants)
-// through a permutation, so that the events, their input indices (`order`,
-// when not null) and their carried `values` (those of [from, to)) move together.
+// through a permutation, so that the events, their `details` and input indices
+// (`order`; each when not null) and their carried `values` (those of
+// [from, to)) move together.
 template <class SameGroup>
-void order_groups_by_time(PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order, std::span<PlacedValue> values,
-                          std::size_t from, std::size_t to, const SameGroup& same_group) {
+void order_groups_by_time(PodBuffer<Event>& ev, PodBuffer<EventDetail>* details, PodBuffer<std::uint32_t>* order,
+                          std::span<PlacedValue> values, std::size_t from, std::size_t to,
+                          const SameGroup& same_group) {
   std::vector<std::uint32_t> perm;
-  std::vector<Event> moved;
-  std::vector<std::uint32_t> moved_order;
   std::size_t b = from;
   while (b < to) {
     std::size_t e = b + 1;
@@ -872,16 +917,9 @@ void order_groups_by_time(PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order,
       std::iota(perm.begin(), perm.end(), static_cast<std::uint32_t>(b));
       std::stable_sort(perm.begin(), perm.end(),
                        [&](std::uint32_t x, std::uint32_t y) { return ev[x].ts < ev[y].ts; });
-      moved.clear();
-      moved_order.clear();
-      for (const std::uint32_t k : perm) {
-        moved.push_back(ev[k]);
-        if (order != nullptr) moved_order.push_back((*order)[k]);
-      }
-      for (std::size_t k = b; k < e; ++k) {
-        ev[k] = moved[k - b];
-        if (order != nullptr) (*order)[k] = moved_order[k - b];
-      }
+      permute(ev, b, perm);
+      if (details != nullptr) permute(*details, b, perm);
+      if (order != nullptr) permute(*order, b, perm);
       move_values(values, b, perm);
     }
     b = e;
@@ -895,16 +933,20 @@ void order_groups_by_time(PodBuffer<Event>& ev, PodBuffer<std::uint32_t>* order,
 // and only the others are sorted. Same order as a stable sort on the full key.
 SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   const bool by_segment = plan.by_segment;
+  const bool with_details = log.has_details();
+  std::vector<PodBuffer<EventDetail>> detail_runs = log.take_details();
   std::vector<PodBuffer<Event>> runs = log.take_runs();
   std::size_t n = 0;
   for (const auto& run : runs) n += run.size();
   PodBuffer<Event> ev;
+  PodBuffer<EventDetail> details;
   PodBuffer<std::uint32_t> order;
   PlacedValues carried;
   const bool indexed = by_segment || plan.input_index;
   const bool carry = !by_segment && plan.values;
   if (!by_segment) {
-    const Beside beside{indexed ? &order : nullptr, carry ? &log : nullptr, carry ? &carried : nullptr};
+    const Beside beside{with_details ? &detail_runs : nullptr, with_details ? &details : nullptr,
+                        indexed ? &order : nullptr, carry ? &log : nullptr, carry ? &carried : nullptr};
     const std::vector<std::uint8_t>& only = plan.only_events;
     if (only.empty())
       group_by_user(runs, log.users().size(), [](const Event&) { return true; }, ev, beside);
@@ -920,6 +962,12 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
       for (const Event& e : run) src.push_back(e);
       run = PodBuffer<Event>();
     }
+    PodBuffer<EventDetail> src_details;
+    src_details.reserve(with_details ? n : 0);
+    for (auto& run : detail_runs) {
+      for (const EventDetail& d : run) src_details.push_back(d);
+      run = PodBuffer<EventDetail>();
+    }
     const auto none = [](std::uint32_t, std::size_t) {};
     std::vector<std::uint32_t> by_user, by_seg;
     counting_sort(n, {}, by_user, log.users().size(), [&](std::size_t i) { return src[i].user; }, none);
@@ -931,6 +979,10 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
     for (std::size_t j = 0; j < n; ++j) {
       ev[j] = src[by_seg[j]];
       order.push_back(by_seg[j]);
+    }
+    if (with_details) {
+      details.reserve(n);
+      for (std::size_t j = 0; j < n; ++j) details.push_back(src_details[by_seg[j]]);
     }
   }
   n = ev.size();
@@ -952,9 +1004,10 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   std::vector<std::span<PlacedValue>> values(nt);  // each thread's, found before any moves
   for (std::size_t t = 0; t < nt; ++t) values[t] = values_between(carried, cut[t], cut[t + 1]);
   run_parallel(nt, [&](std::size_t t) {
-    order_groups_by_time(ev, indexed ? &order : nullptr, values[t], cut[t], cut[t + 1], same_group);
+    order_groups_by_time(ev, with_details ? &details : nullptr, indexed ? &order : nullptr, values[t], cut[t],
+                         cut[t + 1], same_group);
   });
-  return SortedEvents(log, std::move(ev), std::move(order), indexed, std::move(carried));
+  return SortedEvents(log, std::move(ev), std::move(details), std::move(order), indexed, std::move(carried));
 }
 
 const double* SortedEvents::value(std::size_t i) const noexcept {

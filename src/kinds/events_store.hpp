@@ -1,10 +1,11 @@
 // src/kinds/events_store.hpp — the compact event log shared by the events
 // aggregator, `kpi funnel` and `kpi retention`.
 //
-// Every event is kept as 24 bytes (timestamp and dense user/event/session/
-// feature codes; the --by segment and the rare value sit beside the log by
-// index), so 100M rows fit in memory; strings are interned once into an arena
-// and never copied per row.
+// Every event is kept as 16 bytes (timestamp and dense user and event codes),
+// plus 8 (session and feature codes) for `kpi compute`, the one analysis that
+// reads them; the --by segment and the rare value sit beside the log by index.
+// So 100M rows fit in memory; strings are interned once into an arena and
+// never copied per row.
 // The three analyses cut the log's range into periods with the grid every kind
 // shares (period_grid.hpp), so they report identical periods for one input.
 #pragma once
@@ -266,17 +267,24 @@ class SessionIds {
   StringArena arena_;
 };
 
-/// One event in 24 bytes. The segment (only with --by) and the value (rare: a
-/// purchase's amount) live beside the log, by event index: EventLog::seg_of and
-/// value_of, or SortedEvents::seg and value.
+/// One event in 16 bytes: what every analysis reads. Its session and feature
+/// codes (EventDetail) are kept, run for run beside the events, only when
+/// LogColumns asks for them. The segment (only with --by) and the value (rare:
+/// a purchase's amount) live beside the log, by event index: EventLog::seg_of
+/// and value_of, or SortedEvents::seg and value.
 struct Event {
   time::Micros ts;
   std::uint32_t user;
   std::uint32_t event;
-  std::uint32_t session;  ///< kNone when blank or no column
-  std::uint32_t feature;  ///< kNone when blank or no column
 };
-static_assert(sizeof(Event) == 24);
+static_assert(sizeof(Event) == 16);
+
+/// What `kpi compute` reads of an event beyond Event: 8 bytes that funnel and
+/// retention (most of the memory of their runs) do without.
+struct EventDetail {
+  std::uint32_t session = kNone;  ///< kNone when blank or no column
+  std::uint32_t feature = kNone;  ///< kNone when blank or no column
+};
 
 /// Event indices are 32-bit (the sort's permutation): a log holds fewer events.
 inline constexpr std::size_t kMaxEvents = 0xFFFFFFFFu;
@@ -315,8 +323,15 @@ class EventLog final : public io::RecordPreparer {
   bool empty() const noexcept { return count_ == 0; }
   /// The event at input index i (a search over the runs: for tests and checks).
   const Event& event(std::size_t i) const noexcept;
+  /// Its details (both kNone when the log keeps none).
+  EventDetail detail(std::size_t i) const noexcept;
+  /// Whether the log keeps each event's EventDetail (LogColumns session or feature).
+  bool has_details() const noexcept { return cols_.session || cols_.feature; }
   /// Hands the runs over (in input order); the log holds no events afterwards.
   std::vector<PodBuffer<Event>> take_runs() noexcept;
+  /// Hands the details' runs over, run for run as take_runs's (none when
+  /// !has_details()).
+  std::vector<PodBuffer<EventDetail>> take_details() noexcept { return std::exchange(details_, {}); }
   /// The runs, in input order, left in the log (for scans that need no order
   /// beyond the input's, see for_each_slice).
   const std::vector<PodBuffer<Event>>& runs() const noexcept { return runs_; }
@@ -379,6 +394,7 @@ class EventLog final : public io::RecordPreparer {
   std::size_t slot_count_ = 0;  // bound slots (columns()' size)
   std::string seg_key_;
   std::vector<PodBuffer<Event>> runs_;  // see size()
+  std::vector<PodBuffer<EventDetail>> details_;  // with has_details(): run for run as runs_
   std::size_t count_ = 0;               // events in runs_
   PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
   PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
@@ -429,13 +445,16 @@ using PlacedValues = std::vector<std::pair<std::uint32_t, double>>;
 /// lookups by input index: segment and value) or the values carried along.
 class SortedEvents {
  public:
-  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<std::uint32_t> order, bool indexed,
-               PlacedValues carried)
-      : log_(log), events_(std::move(events)), order_(std::move(order)), carried_(std::move(carried)),
-        indexed_(indexed) {}
+  SortedEvents(const EventLog& log, PodBuffer<Event> events, PodBuffer<EventDetail> details,
+               PodBuffer<std::uint32_t> order, bool indexed, PlacedValues carried)
+      : log_(log), events_(std::move(events)), details_(std::move(details)), order_(std::move(order)),
+        carried_(std::move(carried)), indexed_(indexed) {}
   std::size_t size() const noexcept { return events_.size(); }
   bool empty() const noexcept { return events_.empty(); }
   const Event& operator[](std::size_t i) const noexcept { return events_[i]; }
+  /// The session and feature codes of the event at position i.
+  /// REQUIRES: the log has_details().
+  const EventDetail& detail(std::size_t i) const noexcept { return details_[i]; }
   /// REQUIRES: sorted with SortPlan::input_index, or the log has no --by.
   std::uint32_t seg(std::size_t i) const noexcept { return indexed_ ? log_.seg_of(order_[i]) : log_.seg_of(0); }
   /// The value of the event at position i, or nullptr when it has none.
@@ -445,6 +464,7 @@ class SortedEvents {
  private:
   const EventLog& log_;
   PodBuffer<Event> events_;
+  PodBuffer<EventDetail> details_;  // empty unless the log has_details()
   PodBuffer<std::uint32_t> order_;
   PlacedValues carried_;
   bool indexed_;

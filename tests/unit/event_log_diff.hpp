@@ -15,6 +15,7 @@ namespace kpi::test {
 /// so their texts are compared.
 inline std::string first_difference(const events_detail::EventLog& a, const events_detail::EventLog& b) {
   using events_detail::Event;
+  using events_detail::EventDetail;
   using events_detail::kNone;
   const auto pools = [](const events_detail::StringPool& x, const events_detail::StringPool& y) {
     if (x.size() != y.size()) return false;
@@ -31,9 +32,10 @@ inline std::string first_difference(const events_detail::EventLog& a, const even
     const Event& x = a.event(i);
     const Event& y = b.event(i);
     const std::string at = " of event " + std::to_string(i);
-    if (x.ts != y.ts || x.user != y.user || x.event != y.event || x.feature != y.feature) return "fields" + at;
-    if ((x.session == kNone) != (y.session == kNone)) return "session presence" + at;
-    if (x.session != kNone && a.sessions().str(x.session) != b.sessions().str(y.session)) return "session" + at;
+    const EventDetail dx = a.detail(i), dy = b.detail(i);
+    if (x.ts != y.ts || x.user != y.user || x.event != y.event || dx.feature != dy.feature) return "fields" + at;
+    if ((dx.session == kNone) != (dy.session == kNone)) return "session presence" + at;
+    if (dx.session != kNone && a.sessions().str(dx.session) != b.sessions().str(dy.session)) return "session" + at;
     const double* va = a.value_of(i);
     const double* vb = b.value_of(i);
     if ((va == nullptr) != (vb == nullptr)) return "value presence" + at;

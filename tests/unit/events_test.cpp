@@ -346,49 +346,62 @@ TEST_CASE("events: features and --by segments", "[events]") {
 }
 
 // Without --by, compute's sort carries each purchase's value along with its
-// event; with --by it looks values up by input index. Both must give every
-// value to its own event, also for users whose rows are out of time order (their
-// events are reordered after the sort, on every core: more rows than one thread
-// takes). So the shuffled rows must give what the same rows in time order give,
-// on both paths. Values are multiples of 1/4, so every sum is exact in any order.
-TEST_CASE("events: values carried through the sort equal values looked up by input index", "[events]") {
+// event; with --by it looks values up by input index. Each event's session and
+// feature codes travel beside it. All must stay with their own event, also for
+// users whose rows are out of time order (their events are reordered after the
+// sort, on every core: more rows than one thread takes). So the shuffled rows
+// must give what the same rows in time order give, on both paths. Values are
+// multiples of 1/4, so every sum is exact in any order.
+TEST_CASE("events: an event's value and details follow it through the sort", "[events]") {
   const auto tc = utc_context();
   ComputeOptions o = opts();
-  const std::vector<std::string> header{"user_id", "timestamp", "event", "value"};
+  const std::vector<std::string> header{"user_id", "timestamp", "event", "value", "session_id", "feature"};
   Feed plain(make_events_aggregator(o, tc), header);
   Feed in_time_order(make_events_aggregator(o, tc), header);
   o.by = {"all"};
-  Feed split(make_events_aggregator(o, tc), {"user_id", "timestamp", "event", "value", "all"});
+  std::vector<std::string> split_header = header;
+  split_header.push_back("all");
+  Feed split(make_events_aggregator(o, tc), split_header);
   TestRandom rnd(7);
   constexpr std::string_view kEvents[] = {"page_view", "click", "purchase", "purchase", "trial_start"};
+  constexpr std::string_view kFeatures[] = {"", "", "search", "export", "share"};
   struct Row {
     EventRow event;
-    std::string value;
+    std::string value, session, feature;
   };
   std::vector<Row> rows;
   for (int k = 0; k < 100000; ++k) {  // above the sort's one-thread bound (65,536 events)
     Row r{event_row(rnd.below(700), 1 + rnd.below(12), 1 + rnd.below(28), rnd.below(24),
                     kEvents[rnd.below(std::size(kEvents))]),
-          ""};
+          "", "", std::string(kFeatures[rnd.below(std::size(kFeatures))])};
     if (r.event.event == "purchase" && rnd.below(10) != 0) r.value = std::to_string(k) + ".25";
+    // A session per user and day (its date), some rows without one.
+    if (rnd.below(8) != 0) r.session = r.event.user + "/" + r.event.ts.substr(0, 10);
     rows.push_back(std::move(r));
   }
   for (const Row& r : rows) {
-    REQUIRE(plain.add({r.event.user, r.event.ts, r.event.event, r.value}));
-    REQUIRE(split.add({r.event.user, r.event.ts, r.event.event, r.value, "x"}));
+    REQUIRE(plain.add({r.event.user, r.event.ts, r.event.event, r.value, r.session, r.feature}));
+    REQUIRE(split.add({r.event.user, r.event.ts, r.event.event, r.value, r.session, r.feature, "x"}));
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) { return x.event.ts < y.event.ts; });
-  for (const Row& r : rows) REQUIRE(in_time_order.add({r.event.user, r.event.ts, r.event.event, r.value}));
+  for (const Row& r : rows)
+    REQUIRE(in_time_order.add({r.event.user, r.event.ts, r.event.event, r.value, r.session, r.feature}));
   const Table a = plain.finish();
   const Table b = split.finish();
   const Table c = in_time_order.finish();
-  REQUIRE(periods(a).size() == 12);
-  for (const std::string& period : periods(a)) {
-    const Group& g = group(a, period);
-    const Group& h = group(b, period, Dims{{"all", "x"}});
-    const Group& sorted = group(c, period);
-    INFO(period);
-    CHECK(val(g, "revenue") > 0);
+  REQUIRE(c.groups.size() == 12 * 4);  // each month: all events, and 3 features
+  for (const Group& sorted : c.groups) {
+    Dims in_split{{"all", "x"}};
+    in_split.insert(in_split.end(), sorted.dims.begin(), sorted.dims.end());
+    const Group& g = group(a, sorted.period, sorted.dims);
+    const Group& h = group(b, sorted.period, in_split);
+    INFO(sorted.period << (sorted.dims.empty() ? "" : " " + sorted.dims.back().second));
+    if (sorted.dims.empty()) {
+      CHECK(val(sorted, "revenue") > 0);
+      CHECK(val(sorted, "sessions") > 0);
+    } else {
+      CHECK(val(sorted, "feature_users") > 0);
+    }
     for (const auto& [id, value] : sorted.values) {
       INFO(id);
       CHECK(g.values.at(id) == value);
