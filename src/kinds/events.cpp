@@ -160,7 +160,7 @@ struct Tally {
 class EventsAggregator final : public EventLogSink<Aggregator> {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
-      : EventLogSink(LogColumns{true, true, true, options.by}, time), opt_(options) {}
+      : EventLogSink(LogColumns{true, true, true, options.by, {}}, time), opt_(options) {}
 
   Expected<Table> finish() override;
 

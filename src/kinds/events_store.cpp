@@ -446,8 +446,14 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
 
   Event e{};
   e.ts = d.ts;
-  e.user = users_.intern(text_of(s_user_), d.user_tag);
   e.event = names_.intern(text_of(s_event_), d.event_tag);
+  if (!keeps(e.event)) {  // (only without --by) a row left out still widens the range
+    if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
+    if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
+    if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
+    return;
+  }
+  e.user = users_.intern(text_of(s_user_), d.user_tag);
   if (has_details()) {
     EventDetail detail;
     const std::string_view sid = text_of(s_session_);
@@ -471,6 +477,18 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   ++count_;
   if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
   if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
+}
+
+// Whether rows of this event code are stored (LogColumns::only_events), decided
+// once per name: codes are dense, and known names few.
+bool EventLog::keeps(std::uint32_t event) {
+  const std::vector<std::string>& only = cols_.only_events;
+  if (only.empty()) return true;
+  while (kept_.size() <= event) {
+    const std::string_view name = names_.str(static_cast<std::uint32_t>(kept_.size()));
+    kept_.push_back(std::find(only.begin(), only.end(), name) != only.end() ? 1 : 0);
+  }
+  return kept_[event] != 0;
 }
 
 // ---- the bulk path --------------------------------------------------------
@@ -595,7 +613,7 @@ bool EventLog::take(io::BulkChunk& chunk) {
 // log's (interning them in the part's id order, which is first-seen order).
 // The part's runs are rewritten in place and moved over, never copied.
 void EventLog::absorb(EventLog& part) {
-  if (count_ == 0) {  // then nothing was stored at all
+  if (!min_ts_) {  // then no row came yet, stored or left out
     take_data(part);
     return;
   }
@@ -672,6 +690,7 @@ void EventLog::take_data(EventLog& part) {
   values_ = std::move(part.values_);
   users_ = std::move(part.users_);
   names_ = std::move(part.names_);
+  kept_ = std::move(part.kept_);
   features_ = std::move(part.features_);
   segs_ = std::move(part.segs_);
   sessions_ = std::move(part.sessions_);
@@ -724,7 +743,7 @@ Expected<std::optional<kinds::PeriodGrid>> analysis_grid(const EventLog& log, ti
   auto made = make_grid(log, p);
   if (made && !*made)
     warnings.push_back(std::string(command) +
-                       (log.empty() ? ": no events, nothing to report" : ": the analysis range is empty"));
+                       (!log.min_ts() ? ": no events, nothing to report" : ": the analysis range is empty"));
   return made;
 }
 
@@ -778,15 +797,14 @@ struct Beside {
   PlacedValues* values = nullptr;
 };
 
-// The stable counting sort by user of the events in `runs` that `keep` keeps
-// into `ev` (and what `beside` asks for), on every core: each thread counts,
+// The stable counting sort by user of the events in `runs` into `ev` (and what
+// `beside` asks for), on every core: each thread counts,
 // then places, one range of the input; a user's events from an earlier range
 // go before those of a later one, so the order is the one-thread order. Each
 // event goes straight to its place, read in input order: the runs' pages are
 // given back as they are copied.
-template <class Keep>
-void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const Keep& keep,
-                   PodBuffer<Event>& ev, const Beside& beside) {
+void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBuffer<Event>& ev,
+                   const Beside& beside) {
   PodBuffer<std::uint32_t>* const order = beside.order;
   std::size_t n = 0;
   for (const auto& run : runs) n += run.size();
@@ -797,7 +815,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
   run_parallel(nt, [&](std::size_t t) {
     std::vector<std::uint32_t>& count = next[t];
     for_each_event(runs, cut[t], cut[t + 1], [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) {
-      if (keep(run[k])) ++count[run[k].user];
+      ++count[run[k].user];
     });
   });
   std::uint32_t at = 0;  // counts become each range's first position per user
@@ -844,14 +862,11 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, const
         done = copied = k;
       }
       const bool has_value = v < value_rows.size() && value_rows[v] == i;
-      if (keep(run[k])) {
-        const std::uint32_t j = pos[run[k].user]++;
-        ev[j] = run[k];
-        if (details != nullptr) (*details)[j] = (*current_details)[k];
-        if (order != nullptr) (*order)[j] = static_cast<std::uint32_t>(i);
-        if (has_value) placed[t].emplace_back(j, beside.values_of->values()[v]);
-      }
-      if (has_value) ++v;
+      const std::uint32_t j = pos[run[k].user]++;
+      ev[j] = run[k];
+      if (details != nullptr) (*details)[j] = (*current_details)[k];
+      if (order != nullptr) (*order)[j] = static_cast<std::uint32_t>(i);
+      if (has_value) placed[t].emplace_back(j, beside.values_of->values()[v++]);
       copied = k + 1;
       if (copied - done == kSlice) give_back();
     });
@@ -947,12 +962,7 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   if (!by_segment) {
     const Beside beside{with_details ? &detail_runs : nullptr, with_details ? &details : nullptr,
                         indexed ? &order : nullptr, carry ? &log : nullptr, carry ? &carried : nullptr};
-    const std::vector<std::uint8_t>& only = plan.only_events;
-    if (only.empty())
-      group_by_user(runs, log.users().size(), [](const Event&) { return true; }, ev, beside);
-    else
-      group_by_user(runs, log.users().size(), [&](const Event& e) { return e.event < only.size() && only[e.event] != 0; },
-                    ev, beside);
+    group_by_user(runs, log.users().size(), ev, beside);
   } else {
     // Two stable passes (user, then segment) through a permutation of one
     // contiguous copy: --by costs the memory of a second copy of the events.

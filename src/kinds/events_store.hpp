@@ -293,6 +293,10 @@ inline constexpr std::size_t kMaxEvents = 0xFFFFFFFFu;
 struct LogColumns {
   bool session = false, feature = false, value = false;
   std::vector<std::string> by;
+  /// When not empty, the only event names whose rows are stored; the others
+  /// still set the log's range (min_ts, max_ts). For an analysis that never
+  /// looks at other events (a funnel's steps). REQUIRES: `by` empty.
+  std::vector<std::string> only_events;
 };
 
 /// The record sink part: validates and stores events. Parsing the timestamp
@@ -317,7 +321,8 @@ class EventLog final : public io::RecordPreparer {
   void prepare(io::Record& record) const noexcept override;
   void prefetch(const io::Prepared& prepared, Ahead ahead) const noexcept override;
 
-  /// Events stored, in input order. They lie in runs (one per bulk chunk, and
+  /// Events stored, in input order (rows of names LogColumns::only_events
+  /// leaves out are not stored). They lie in runs (one per bulk chunk, and
   /// one that add() appends to), so absorbing a chunk never copies its events.
   std::size_t size() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }
@@ -379,6 +384,7 @@ class EventLog final : public io::RecordPreparer {
   bool take(io::BulkChunk& chunk);
   void absorb(EventLog& part);
   void take_data(EventLog& part);
+  bool keeps(std::uint32_t event);
   static io::Prepared pack(const Decoded& d) noexcept;
   static Decoded unpack(const io::Prepared& p) noexcept;
   Status reject(const io::Record& record) const;
@@ -395,6 +401,7 @@ class EventLog final : public io::RecordPreparer {
   std::string seg_key_;
   std::vector<PodBuffer<Event>> runs_;  // see size()
   std::vector<PodBuffer<EventDetail>> details_;  // with has_details(): run for run as runs_
+  std::vector<std::uint8_t> kept_;      // per event code known so far: keeps()
   std::size_t count_ = 0;               // events in runs_
   PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
   PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
@@ -509,10 +516,6 @@ struct SortPlan {
   /// Carry the (rare) values along instead, for SortedEvents::value without
   /// the input index. Ignored when by_segment.
   bool values = false;
-  /// The event codes kept (only_events[code] != 0), when not empty: an
-  /// analysis that never looks at the other events sorts fewer. Ignored when
-  /// by_segment.
-  std::vector<std::uint8_t> only_events;
 };
 
 /// The log's events by the plan's order, keeping input order among equals.
@@ -563,7 +566,11 @@ template <class Options>
 class LoggedAnalysis : public EventLogSink<EventsAnalysis> {
  public:
   LoggedAnalysis(const Options& options, const TimeContext& time)
-      : EventLogSink(LogColumns{false, false, false, options.by}, time), opt_(options) {}
+      : LoggedAnalysis(options, LogColumns{false, false, false, options.by, {}}, time) {}
+
+ protected:
+  LoggedAnalysis(const Options& options, LogColumns columns, const TimeContext& time)
+      : EventLogSink(std::move(columns), time), opt_(options) {}
 
  protected:
   Options opt_;

@@ -24,9 +24,19 @@ struct Cell {
   std::vector<std::vector<double>> times;  // per step: seconds from the previous step
 };
 
+// Only a strict funnel (the very next event) and --by (a segment counts with
+// any in-range row) look at events that are no step: otherwise the log stores
+// the steps' rows alone.
+LogColumns funnel_columns(const FunnelOptions& options) {
+  LogColumns columns{false, false, false, options.by, {}};
+  if (options.order != FunnelOrder::strict && options.by.empty()) columns.only_events = options.steps;
+  return columns;
+}
+
 class FunnelAnalysis final : public LoggedAnalysis<FunnelOptions> {
  public:
-  using LoggedAnalysis::LoggedAnalysis;
+  FunnelAnalysis(const FunnelOptions& options, const TimeContext& time)
+      : LoggedAnalysis(options, funnel_columns(options), time) {}
   Expected<ResultSet> finish() override;
 };
 
@@ -48,16 +58,9 @@ Expected<ResultSet> FunnelAnalysis::finish() {
                              "' never occurs in the input");
   }
 
-  // By (user, time), input order among equal instants. Only a strict funnel
-  // (the very next event) and --by (a segment counts with any in-range row)
-  // look at events that are no step.
+  // By (user, time), input order among equal instants.
   SortPlan plan;
   plan.input_index = !opt_.by.empty();
-  if (opt_.order != FunnelOrder::strict && opt_.by.empty()) {
-    plan.only_events.assign(log_.names().size(), 0);
-    for (const std::uint32_t c : code)
-      if (c != kNone) plan.only_events[c] = 1;
-  }
   const SortedEvents ev = sort_events(log_, plan);
   const std::uint32_t nseg = log_.segment_count();
   std::vector<bool> seg_in_range(nseg, false);

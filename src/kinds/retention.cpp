@@ -197,7 +197,7 @@ SegmentTable RetentionAnalysis::count_unsorted(const kinds::PeriodGrid& grid, co
 // from the log sorted by (segment, user, time).
 std::vector<SegmentTable> RetentionAnalysis::count_sorted(const kinds::PeriodGrid& grid, const Codes& codes) {
   const bool segmented = !opt_.by.empty();
-  const SortedEvents ev = sort_events(log_, SortPlan{segmented, segmented, false, {}});
+  const SortedEvents ev = sort_events(log_, SortPlan{segmented, segmented, false});
   PeriodOf period_of(grid, time_.zone);
   std::vector<SegmentTable> tables;
   std::vector<std::size_t> returns_in, cohorts;  // per-user scratch: period indices, ascending

@@ -32,7 +32,7 @@ using namespace kpi::events_detail;
 
 namespace {
 
-LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by)}; }
+LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by), {}}; }
 
 std::unique_ptr<io::RecordReader> open_bound(const std::string& path, EventLog& log) {
   auto reader = io::RecordReader::open(path, {});
@@ -207,6 +207,39 @@ TEST_CASE("bulk: TSV, --by segments, and a second file appended to a log", "[bul
   REQUIRE(read_bulk_into(second, got, 5) == std::optional<std::uint64_t>(1700));
   require_same_log(expected, got);
   REQUIRE(got.segment_count() == 3);
+}
+
+// A funnel's log stores its steps' rows alone (LogColumns::only_events): in
+// chunks of which some store nothing, and after a file that stored nothing, it
+// holds what reading record by record gives, and every row's time range.
+TEST_CASE("bulk: a log of some events' rows only reads the same in chunks and keeps every row's range", "[bulk]") {
+  const TimeContext time = test::utc_context();
+  const test::TempFile file(plain_events(',', 3000, 7), ".csv");
+  const test::TempFile clicks("user_id,timestamp,event\nu1,2024-12-01T00:00:00Z,click\n", ".csv");
+  LogColumns only = all_columns();
+  only.only_events = {"purchase", "trial_start"};
+  EventLog all(all_columns(), time);
+  read_records_into(file.path(), all);
+  EventLog expected(only, time);
+  read_records_into(file.path(), expected);
+  REQUIRE(expected.size() > 0);
+  REQUIRE(expected.size() < all.size() / 2);
+  REQUIRE(expected.names().size() == all.names().size());  // names are known, stored or not
+  CHECK(expected.min_ts() == all.min_ts());
+  CHECK(expected.max_ts() == all.max_ts());
+  for (const std::size_t chunks : {1, 2, 7, 64}) {
+    INFO("chunks: " << chunks);
+    EventLog got(only, time);
+    REQUIRE(read_bulk_into(file.path(), got, chunks) == std::optional<std::uint64_t>(3000));
+    require_same_log(expected, got);
+  }
+  EventLog after_clicks(only, time);  // a first file of rows left out, then chunks
+  read_records_into(clicks.path(), after_clicks);
+  REQUIRE(after_clicks.empty());
+  REQUIRE(read_bulk_into(file.path(), after_clicks, 7) == std::optional<std::uint64_t>(3000));
+  CHECK(after_clicks.size() == expected.size());
+  CHECK(after_clicks.max_ts() == all.max_ts());
+  CHECK(after_clicks.min_ts() < all.min_ts());  // the click in 2024 widened it
 }
 
 TEST_CASE("bulk: the last line may lack its line ending; a BOM-less header-only file has no rows", "[bulk]") {
