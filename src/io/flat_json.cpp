@@ -11,6 +11,17 @@
 // the object's closing '}' is found first (it must end the line) and then serves
 // as a sentinel, so tokens are read without bounds checks; strings are scanned 16
 // bytes per step; keys are matched by length first and compared word by word.
+//
+// Shorter still, the plain road (x86-64): most lines are printable ASCII alone,
+// with no escape, no raw control character and nothing for the UTF-8 check, so
+// every string ends at the first quote after its opening one. One pass of 16-byte
+// compares over the object tells whether it is such a line and maps its quotes
+// to bits (QuoteMap); each string is then two bit scans (QuoteCursor), where the
+// general road scans it for its stop bytes, a chain of loads and compares from
+// one string to the next. A key's slots come out of one pass over the bound
+// keys. Any other object takes the general road, and so does one the plain road
+// declines, so that a decline there never decides; flat_json_test checks that
+// the roads agree on every line the plain road reads.
 #include "flat_json.hpp"
 
 #if defined(__SSE2__)
@@ -21,6 +32,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "byte_source.hpp"
 #include "readers.hpp"
@@ -34,6 +46,8 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 // What a parse step returns to decline the line: every text it returns otherwise,
 // even an empty one, has a non-null data() (a view into the line or scratch).
 constexpr std::string_view kDecline{};
+// The plain road's answer for a line not for it.
+constexpr auto kNotPlain = static_cast<FlatRow>(-1);
 
 constexpr std::uint64_t has_zero(std::uint64_t v) noexcept { return (v - kOnes) & ~v & kHigh; }
 
@@ -189,6 +203,127 @@ Run plain_run_end(std::string_view s, std::size_t i) noexcept {
   return plain_run_end_8(s, i);
 }
 
+#if defined(__SSE2__)
+// The quotes of an object of printable ASCII, as bits (one per byte).
+// (bits_ is left unset: build() sets every word a QuoteCursor reaches, and
+// clearing all of it would cost each line a few stores more.)
+class QuoteMap {  // NOLINT(cppcoreguidelines-pro-type-member-init): see above
+ public:
+  // Longer objects take the general road: a flat event line is far shorter.
+  static constexpr std::size_t kMaxBytes = 512;
+
+  // Maps the object text [p, p + n), '{' to '}': true if it is printable ASCII
+  // but '\\', and 16 <= n <= kMaxBytes (a whole block at least). 16 bytes per
+  // step, and the last 16 bytes for the tail. Also notes any '.'.
+  bool build(const char* p, std::size_t n) noexcept {
+    if (n < 16 || n > kMaxBytes) return false;
+    __m128i care = _mm_setzero_si128(), dots = _mm_setzero_si128();
+    // Each word is stored once, when whole: or-ing into memory block by block
+    // would chain the blocks through a store and a load each.
+    std::size_t b = 0;
+    for (; b + 64 <= n; b += 64) {
+      bits_[b / 64] = block(p + b, care, dots) | block(p + b + 16, care, dots) << 16 |
+                      block(p + b + 32, care, dots) << 32 | block(p + b + 48, care, dots) << 48;
+    }
+    if (b < n) {
+      std::uint64_t word = 0;
+      for (; b + 16 <= n; b += 16) word |= block(p + b, care, dots) << (b % 64);
+      if (b < n) word |= block(p + n - 16, care, dots) >> (b - (n - 16)) << (b % 64);
+      bits_[(n - 1) / 64] = word;
+    }
+    // The closing '}' as a quote: every search ends (a string reaching it declines).
+    bits_[(n - 1) / 64] |= std::uint64_t{1} << ((n - 1) % 64);
+    dots_ = _mm_movemask_epi8(dots) != 0;
+    return _mm_movemask_epi8(care) == 0;
+  }
+
+  bool dots() const noexcept { return dots_; }
+  const std::uint64_t* bits() const noexcept { return bits_; }
+
+ private:
+  // Bit k set: p[k] is '"'. `care` collects the bytes below ' ' or >= 0x80 (as
+  // signed bytes, both less than ' ') and '\\'; `dots` the '.'.
+  static std::uint64_t block(const char* p, __m128i& care, __m128i& dots) noexcept {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    care = _mm_or_si128(care, _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(' ')),
+                                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    dots = _mm_or_si128(dots, _mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))));
+  }
+
+  std::uint64_t bits_[kMaxBytes / 64];  // words 0 to (n - 1) / 64 set by build
+  bool dots_ = false;
+};
+
+// The quotes of a QuoteMap in order. A local of the parse loop, so that it
+// stays in registers: the next string's place is then a bit operation away
+// from the last one's, not a load and a compare.
+class QuoteCursor {
+ public:
+  explicit QuoteCursor(const QuoteMap& map) noexcept : word_(map.bits()), left_(*word_) {}
+
+  // The next quote's offset (after the last, the closing '}'; no further).
+  std::size_t take() noexcept {
+    while (left_ == 0) {
+      left_ = *++word_;
+      base_ += 64;
+    }
+    const std::size_t at = base_ + static_cast<std::size_t>(std::countr_zero(left_));
+    left_ &= left_ - 1;
+    return at;
+  }
+
+ private:
+  const std::uint64_t* word_;
+  std::uint64_t left_;  // the quotes in *word_ not taken yet
+  std::size_t base_ = 0;
+};
+
+// a[0, n) == b[0, n) for 0 < n <= 16: two loads a side, overlapping.
+bool same_short(const char* a, const char* b, std::size_t n) noexcept {
+  if (n >= 8) {
+    return ((load<std::uint64_t>(a) ^ load<std::uint64_t>(b)) |
+            (load<std::uint64_t>(a + n - 8) ^ load<std::uint64_t>(b + n - 8))) == 0;
+  }
+  if (n >= 4) {
+    return ((load<std::uint32_t>(a) ^ load<std::uint32_t>(b)) |
+            (load<std::uint32_t>(a + n - 4) ^ load<std::uint32_t>(b + n - 4))) == 0;
+  }
+  if (n >= 2) {
+    return ((load<std::uint16_t>(a) ^ load<std::uint16_t>(b)) |
+            (load<std::uint16_t>(a + n - 2) ^ load<std::uint16_t>(b + n - 2))) == 0;
+  }
+  return *a == *b;
+}
+
+// The slots bound to a key of the line on the plain road, one bit each (slot k:
+// bit k): those first_slot and bind find, in one pass (they compare the key with
+// every bound key twice over). ("" binds nothing, and no slot is bound to it.)
+// REQUIRES: keys.size() <= kMaxPlainKeys.
+constexpr std::size_t kMaxPlainKeys = 16;  // more: the general road
+
+// slots_of for a key over 16 bytes. (Out of line: a call to memcmp on the
+// common road costs it registers.)
+[[gnu::noinline]] unsigned long_slots_of(std::span<const std::string_view> keys, std::string_view key) noexcept {
+  unsigned match = 0;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (key == keys[k]) match |= 1U << k;
+  }
+  return match;
+}
+
+unsigned slots_of(std::span<const std::string_view> keys, std::string_view key) noexcept {
+  const std::size_t n = key.size();
+  if (n == 0) return 0;
+  if (n > 16) return long_slots_of(keys, key);
+  unsigned match = 0;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k].size() == n && same_short(key.data(), keys[k].data(), n)) match |= 1U << k;
+  }
+  return match;
+}
+#endif
+
 // A string from its first escape on, off the common road: decoded into scratch,
 // or, for a value no slot wants, only checked.
 class EscapedString {
@@ -317,20 +452,26 @@ class FlatParser {
  public:
   FlatParser(std::string_view line, std::string& scratch) noexcept : s_(line), scratch_(scratch) {}
 
-  FlatRow parse(std::span<const std::string_view> keys, std::span<std::string_view> out) {
+  // The line up to its object: FlatRow::row if it holds one to read (from
+  // open_ to end_), else the line's outcome.
+  FlatRow frame() noexcept {
     const std::size_t n = s_.size();
-    while (i_ < n && is_ws(s_[i_])) ++i_;
-    if (i_ == n || (s_[i_] == '\r' && i_ + 1 == n)) return FlatRow::blank;
-    if (s_[i_] != '{' || n >= ByteSource::kMaxRecordBytes || !find_close()) return FlatRow::decline;
+    while (open_ < n && is_ws(s_[open_])) ++open_;
+    if (open_ == n || (s_[open_] == '\r' && open_ + 1 == n)) return FlatRow::blank;
+    if (s_[open_] != '{' || n >= ByteSource::kMaxRecordBytes || !find_close()) return FlatRow::decline;
+    return FlatRow::row;
+  }
+
+  // The general road, after frame().
+  FlatRow object(std::span<const std::string_view> keys, std::span<std::string_view> out) {
     scratch_.clear();
     // Decoded text is never longer than its escaped form, so appending stays
     // within this capacity and views into scratch_ stay valid.
-    if (scratch_.capacity() < n) scratch_.reserve(n);
+    if (scratch_.capacity() < s_.size()) scratch_.reserve(s_.size());
     // A set slot always has a non-null data(): a view into the line or scratch_,
     // empty for "" and null. Null data() marks a slot not seen yet.
     std::fill(out.begin(), out.end(), std::string_view{});
-    const std::size_t open = i_;
-    ++i_;
+    i_ = open_ + 1;
     if (token() == '}') {
       if (i_ != end_) return FlatRow::decline;
     } else if (!members(keys, out)) {
@@ -338,11 +479,33 @@ class FlatParser {
     }
     // Bytes >= 0x80 pass through plain_run_end only (a row has them in strings
     // alone); the JSON reader checks the whole object's raw text, so check the same.
-    if (high_ != 0 && find_invalid_utf8(s_.substr(open, end_ + 1 - open)) != std::string_view::npos) {
+    if (high_ != 0 && find_invalid_utf8(s_.substr(open_, end_ + 1 - open_)) != std::string_view::npos) {
       return FlatRow::decline;
     }
     return FlatRow::row;
   }
+
+#if defined(__SSE2__)
+  // The plain road, after frame(): kNotPlain for an object not for it, else as object().
+  FlatRow plain_object(std::span<const std::string_view> keys, std::span<std::string_view> out) {
+    QuoteMap quotes;
+    if (!quotes.build(s_.data() + open_, end_ + 1 - open_) || keys.size() > kMaxPlainKeys) return kNotPlain;
+    keys_ = keys;
+    i_ = open_ + 1;
+    unsigned seen = 0;  // the slots bound
+    if (token() == '}') {
+      if (i_ != end_) return FlatRow::decline;
+    } else if (!plain_members(out, quotes, seen)) {
+      return FlatRow::decline;
+    }
+    // The slots not bound are absent (object() clears them all first).
+    const unsigned all = (1U << out.size()) - 1;  // (out.size() <= kMaxPlainKeys)
+    for (unsigned left = all & ~seen; left != 0; left &= left - 1) {
+      out[static_cast<std::size_t>(std::countr_zero(left))] = std::string_view{};
+    }
+    return FlatRow::row;
+  }
+#endif
 
  private:
   // NDJSON: the object ends its line, so its '}' is the line's last byte but for
@@ -398,6 +561,52 @@ class FlatParser {
     }
   }
 
+#if defined(__SSE2__)
+  // members() on the plain road: all slots of a key at once, and the slots
+  // bound so far in a mask (where members() looks at out[slot]); `bound` gets
+  // it at the end. (A local meanwhile: a reference would keep it in memory.)
+  bool plain_members(std::span<std::string_view> out, const QuoteMap& map, unsigned& bound) {
+    QuoteCursor quotes(map);
+    unsigned seen = 0;
+    while (true) {
+      if (token() != '"') return false;
+      const std::string_view key = plain_string(quotes);
+      if (key.data() == nullptr) return false;
+      const unsigned slots = slots_of(keys_, key);
+      // A duplicate or dotted bound key declines, as in members(). (No '.' in
+      // the object: none in a key.)
+      if ((slots & seen) != 0 || (slots != 0 && map.dots() && LineKey(key).has_dot())) return false;
+      if (token() != ':') return false;
+      ++i_;
+      const std::string_view text = token() == '"' ? plain_string(quotes) : scalar();
+      if (text.data() == nullptr) return false;
+      seen |= slots;
+      for (unsigned left = slots; left != 0; left &= left - 1) {
+        out[static_cast<std::size_t>(std::countr_zero(left))] = text;
+      }
+      const char next = token();
+      if (next == ',') {
+        ++i_;
+        continue;
+      }
+      bound = seen;
+      return next == '}' && i_ == end_;
+    }
+  }
+
+  // A string at s_[i_] == '"' on the plain road: it ends at the next quote.
+  std::string_view plain_string(QuoteCursor& quotes) noexcept {
+    // Every quote before i_ began or ended a string (any other declines on the
+    // spot), so the next one is this string's opening quote; checked all the same.
+    if (open_ + quotes.take() != i_) return kDecline;
+    const std::size_t content = i_ + 1;
+    const std::size_t stop = open_ + quotes.take();
+    if (stop >= end_) return kDecline;  // (the closing '}': no closing quote)
+    i_ = stop + 1;
+    return {s_.data() + content, stop - content};
+  }
+#endif
+
   // The first slot bound to the key, or kNone ("" binds nothing, and no slot is
   // bound to it).
   static std::size_t first_slot(std::span<const std::string_view> keys, const LineKey& key) noexcept {
@@ -420,8 +629,13 @@ class FlatParser {
 
   // At the value's first byte (not white space): its text, or kDecline.
   std::string_view value(bool decode) {
+    if (s_[i_] == '"') return string(decode);
+    return scalar();
+  }
+
+  // At a value's first byte, not '"': its text, or kDecline.
+  std::string_view scalar() noexcept {
     const char c = s_[i_];
-    if (c == '"') return string(decode);
     if (c == 't') return word("true");
     if (c == 'f') return word("false");
     if (c == 'n') return word("null").substr(0, 0);  // blank, but marked as seen (non-null data)
@@ -491,15 +705,54 @@ class FlatParser {
   std::string_view s_;
   std::string& scratch_;
   std::size_t i_ = 0;
+  std::size_t open_ = 0;     // the object's '{' (frame)
   std::size_t end_ = 0;      // the object's closing '}' (find_close)
   std::uint64_t high_ = 0;  // non-zero once a byte >= 0x80 may have gone by
+  std::span<const std::string_view> keys_;  // the plain road's
 };
+
+// The plain road: a FlatRow, or kNotPlain for a line not for it. (Not
+// std::optional: that comes back in memory, two small stores read back as one
+// word, which waits for both.)
+FlatRow plain_road(std::string_view line, std::span<const std::string_view> keys, std::span<std::string_view> out,
+                   std::string& scratch) {
+#if defined(__SSE2__)
+  FlatParser parser(line, scratch);
+  if (const FlatRow framed = parser.frame(); framed != FlatRow::row) return framed;
+  return parser.plain_object(keys, out);
+#else
+  (void)line, (void)keys, (void)out, (void)scratch;
+  return kNotPlain;
+#endif
+}
+
+FlatRow general_road(std::string_view line, std::span<const std::string_view> keys, std::span<std::string_view> out,
+                     std::string& scratch) {
+  FlatParser parser(line, scratch);
+  if (const FlatRow framed = parser.frame(); framed != FlatRow::row) return framed;
+  return parser.object(keys, out);
+}
 
 }  // namespace
 
 FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
                           std::span<std::string_view> out, std::string& scratch) {
-  return FlatParser(line, scratch).parse(keys, out);
+  const FlatRow plain = plain_road(line, keys, out, scratch);
+  if (plain != kNotPlain && plain != FlatRow::decline) return plain;
+  return general_road(line, keys, out, scratch);
 }
+
+namespace detail {
+
+std::optional<FlatRow> split_flat_object_on(FlatRoad road, std::string_view line,
+                                            std::span<const std::string_view> keys, std::span<std::string_view> out,
+                                            std::string& scratch) {
+  if (road == FlatRoad::general) return general_road(line, keys, out, scratch);
+  const FlatRow plain = plain_road(line, keys, out, scratch);
+  if (plain == kNotPlain) return std::nullopt;
+  return plain;
+}
+
+}  // namespace detail
 
 }  // namespace kpi::io

@@ -9,6 +9,7 @@
 // declines; a row is only ever returned for a line the JSON reader reads the same.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,5 +30,21 @@ enum class FlatRow { row, blank, decline };
 /// and stay valid until the next call with the same scratch.
 FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
                           std::span<std::string_view> out, std::string& scratch);
+
+namespace detail {
+
+/// For tests only: the two roads split_flat_object takes. `general` reads any line;
+/// `plain` reads only objects of printable ASCII without '\\' (16 to 512 bytes,
+/// x86-64) and gives std::nullopt for any other. Where both read a line, they must
+/// agree exactly, declines included.
+enum class FlatRoad { general, plain };
+
+/// split_flat_object on one road alone (lines without an object give their
+/// outcome on either road).
+std::optional<FlatRow> split_flat_object_on(FlatRoad road, std::string_view line,
+                                            std::span<const std::string_view> keys, std::span<std::string_view> out,
+                                            std::string& scratch);
+
+}  // namespace detail
 
 }  // namespace kpi::io

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -606,5 +607,220 @@ TEST_CASE("flat_json: white space around the object changes nothing", "[flat_jso
       REQUIRE(outcome_name(got.outcome) == std::string(outcome_name(want.outcome)));
       CHECK(got.texts == want.texts);
     }
+  }
+}
+
+namespace {
+
+using kpi::io::detail::FlatRoad;
+using kpi::io::detail::split_flat_object_on;
+
+#if defined(__SSE2__)
+constexpr bool kPlainRoad = true;  // (x86-64)
+#else
+constexpr bool kPlainRoad = false;
+#endif
+
+// One road's answer for a line: nullopt where the road does not go; for a row,
+// the slots as they are (data() included: a view into the line must be the
+// same view on both roads, and an absent slot a null one).
+struct RoadSplit {
+  std::optional<FlatRow> outcome;
+  std::vector<std::string_view> slots;
+};
+
+RoadSplit split_on(FlatRoad road, std::string_view line, const std::vector<std::string_view>& keys,
+                   std::string& scratch) {
+  std::vector<std::string_view> out(keys.size(), "stale");
+  RoadSplit s;
+  s.outcome = split_flat_object_on(road, line, keys, out, scratch);
+  if (s.outcome == FlatRow::row) s.slots = out;
+  return s;
+}
+
+// Lines for the plain road and just beside it: mostly printable ASCII, keys bound
+// once, twice or not at all, strings and padding across every offset of the
+// 16-byte blocks and 64-byte words of the quote map, and now and then one byte
+// or piece that takes the line off the plain road or makes it decline.
+class PlainLineGenerator {
+ public:
+  explicit PlainLineGenerator(std::uint64_t seed) : rng_(seed) {}
+
+  std::string line() {
+    // Half the lines are well formed and plain (but for a bound key twice), so
+    // that rows are many.
+    clean_ = rng_.percent(50);
+    std::string s = rng_.percent(10) ? std::string(rng_.below(20), ' ') : "";
+    s += '{';
+    s += ws();
+    const std::size_t members = rng_.below(rng_.percent(10) ? 24 : 8);
+    for (std::size_t m = 0; m < members; ++m) {
+      if (m > 0) s += clean_ || rng_.percent(99) ? "," : rng_.pick(bad_separators_);
+      s += ws();
+      s += clean_ || rng_.percent(97) ? "\"" + rng_.pick(keys_) + "\"" : rng_.pick(bad_keys_);
+      s += ws();
+      s += clean_ || rng_.percent(99) ? ":" : rng_.pick(bad_separators_);
+      s += ws();
+      s += value();
+      s += ws();
+    }
+    s += clean_ || rng_.percent(99) ? "}" : "";
+    if (rng_.percent(10)) s += clean_ ? " \r" : rng_.pick(trailing_);
+    if (!clean_ && rng_.percent(10)) mutate(s);
+    return s;
+  }
+
+ private:
+  std::string ws() {
+    if (rng_.percent(90)) return "";
+    return clean_ ? std::string(rng_.below(18), ' ') : rng_.pick(spaces_);
+  }
+
+  std::string value() {
+    if (clean_) return rng_.percent(60) ? "\"" + text(rng_.percent(10) ? 130 : 40) + "\"" : rng_.pick(good_values_);
+    const std::size_t kind = rng_.below(100);
+    if (kind < 50) return "\"" + text(rng_.percent(10) ? 130 : 40) + "\"";
+    if (kind < 70) return rng_.pick(numbers_);
+    if (kind < 85) return rng_.pick(words_);
+    if (kind < 90) return rng_.pick(nested_);
+    return rng_.pick(odd_values_);
+  }
+
+  // Printable ASCII but '"' and '\\' (so, on its own, the plain road's).
+  std::string text(std::size_t max) {
+    static constexpr std::string_view kChars = "abcxyzABCXYZ0189 -_:.,{}[]/#+'~`!@$%^&*()=<>?|";
+    std::string s;
+    const std::size_t len = rng_.below(max);
+    for (std::size_t i = 0; i < len; ++i) s += kChars[rng_.below(kChars.size())];
+    return s;
+  }
+
+  // 1-3 byte edits with bytes that matter to the plain road or to JSON.
+  void mutate(std::string& s) {
+    static constexpr std::string_view kBytes = "\"\\{}[],:.0-e \t\r\x01\x1f\x7f\x80\xC3\xA9\xFF";
+    const std::size_t edits = 1 + rng_.below(3);
+    for (std::size_t e = 0; e < edits && !s.empty(); ++e) {
+      const std::size_t at = rng_.below(s.size());
+      const char b = kBytes[rng_.below(kBytes.size())];
+      switch (rng_.below(4)) {
+        case 0: s[at] = b; break;
+        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), b); break;
+        case 2: s.erase(at, 1); break;
+        default: s.resize(at); break;
+      }
+    }
+  }
+
+  Rng rng_;
+  bool clean_ = false;  // this line: well formed and plain
+  // Bound keys (several of one size; "event" bound twice; one dotted, one of 17
+  // bytes, one empty) and near misses of the same sizes.
+  std::vector<std::string> keys_ = {
+      "user_id", "timestamp", "event", "session_id", "feature", "value", "x.y", "a_seventeen_bytes",
+      "a_seventeen_byteZ", "user_iD", "evenT", "valuE", "other", "k", "", "timestamp_", "session_i", "ab",
+      "a.b", "sixteen_bytes_ok", "sixteen_bytes_oK", "x y", "{k}", "[1]"};
+  std::vector<std::string> bad_keys_ = {"event", "'event'", "\"event", "\"ev\\u0065nt\"", "\"k\xC3\xA9y\"", "1"};
+  std::vector<std::string> bad_separators_ = {"", ";", "::", ",,", "=", " "};
+  std::vector<std::string> numbers_ = {"0", "-0", "1", "-1", "29.00", "1e5", "1E+05", "-1.5e-3", "0.0",
+                                       "1700000000", "123456789012345678901234567890", "01", "1.", ".5",
+                                       "+1", "-", "1e", "0x1F", "1.5.2", "-01", "1e+", "00"};
+  std::vector<std::string> words_ = {"true", "false", "null", "tru", "nul", "True", "nulll", "falsey"};
+  std::vector<std::string> good_values_ = {"0", "-0", "1", "29.00", "1e5", "-1.5e-3", "1700000000", "true",
+                                           "false", "null", "\"\""};
+  std::vector<std::string> nested_ = {"{}", "[]", "{\"a\":1}", "[1,2]", "{\"event\":\"x\"}"};
+  std::vector<std::string> odd_values_ = {
+      "\"\"", "\"a\\\"b\"", "\"a\\\\\"", "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\u0000\"", "\"\xC3\xA9\"",
+      "\"\xC3\"", "\"\xF0\x9F\x98\x80\"", "\"a\tb\"", "\"a\rb\"", "\"\x7f\"", "\"", "\"a", "'a'"};
+  std::vector<std::string> spaces_ = {" ", "  ", "\t", " \t", "\r", std::string(17, ' ')};
+  std::vector<std::string> trailing_ = {" ", "\r", " \r", "\t", "x", "}", ",", "\r\r", " {}"};
+};
+
+}  // namespace
+
+TEST_CASE("flat_json: the plain road agrees with the general road", "[flat_json]") {
+  constexpr std::size_t kLines = 300000;
+  // Bound as the bulk path might: "event" twice, several keys of one size, a
+  // dotted key, a key over 16 bytes, an empty key.
+  const std::vector<std::string_view> keys = {"user_id", "timestamp", "event",    "session_id",
+                                              "feature", "value",     "event",    "x.y",
+                                              "",        "a_seventeen_bytes", "sixteen_bytes_ok"};
+  const std::vector<std::string_view> few = {"user_id", "timestamp", "event"};
+  PlainLineGenerator gen(20250305);
+  std::string scratch;
+  std::size_t plain = 0, plain_rows = 0, plain_declines = 0;
+  for (std::size_t n = 0; n < kLines; ++n) {
+    const std::string line = gen.line();
+    const std::vector<std::string_view>& bound = n % 4 == 3 ? few : keys;
+    INFO("line " << n << ": " << printable(line));
+    const RoadSplit general = split_on(FlatRoad::general, line, bound, scratch);
+    REQUIRE(general.outcome.has_value());
+    const RoadSplit fast = split_on(FlatRoad::plain, line, bound, scratch);
+    if (fast.outcome) {
+      ++plain;
+      plain_rows += *fast.outcome == FlatRow::row;
+      plain_declines += *fast.outcome == FlatRow::decline;
+      REQUIRE(outcome_name(*fast.outcome) == std::string(outcome_name(*general.outcome)));
+      REQUIRE(fast.slots.size() == general.slots.size());
+      for (std::size_t slot = 0; slot < fast.slots.size(); ++slot) {
+        INFO("slot " << slot);
+        CHECK(fast.slots[slot].data() == general.slots[slot].data());
+        CHECK(fast.slots[slot].size() == general.slots[slot].size());
+      }
+    }
+    // And split_flat_object, whichever road it takes, as the general road.
+    std::vector<std::string_view> out(bound.size(), "stale");
+    const FlatRow got = split_flat_object(line, bound, out, scratch);
+    REQUIRE(outcome_name(got) == std::string(outcome_name(*general.outcome)));
+    if (got == FlatRow::row) {
+      for (std::size_t slot = 0; slot < out.size(); ++slot) {
+        INFO("slot " << slot);
+        CHECK(out[slot].data() == general.slots[slot].data());
+        CHECK(out[slot].size() == general.slots[slot].size());
+      }
+    }
+  }
+  INFO(plain << " lines on the plain road, " << plain_rows << " rows, " << plain_declines << " declined");
+  if (kPlainRoad) {
+    // The generator keeps the plain road busy with rows and declines both.
+    CHECK(plain > kLines / 2);
+    CHECK(plain_rows > kLines / 4);
+    CHECK(plain_declines > kLines / 20);
+  }
+}
+
+TEST_CASE("flat_json: the plain road at every length and offset", "[flat_json]") {
+  // Strings ending at every offset of the quote map's blocks and words, and
+  // objects of every size around its 16-byte floor and 512-byte ceiling.
+  const std::vector<std::string_view> keys = {"k", "event"};
+  std::string scratch;
+  for (std::size_t pad = 0; pad < 70; ++pad) {
+    for (std::size_t len = 0; len < 140; ++len) {
+      const std::string line = "{\"" + std::string(pad, 'p') + "\":1,\"k\":\"" + std::string(len, 'v') + "\"}";
+      INFO("pad " << pad << ", length " << len);
+      const RoadSplit general = split_on(FlatRoad::general, line, keys, scratch);
+      const RoadSplit fast = split_on(FlatRoad::plain, line, keys, scratch);
+      REQUIRE(general.outcome == FlatRow::row);
+      REQUIRE(general.slots[0].size() == len);
+      // (Objects under 16 bytes take the general road.)
+      REQUIRE(fast.outcome.has_value() == (kPlainRoad && line.size() >= 16));
+      if (!fast.outcome) continue;
+      REQUIRE(fast.outcome == FlatRow::row);
+      CHECK(fast.slots == general.slots);
+      CHECK(fast.slots[0].data() == general.slots[0].data());
+      // Cut short, or with no closing quote: a decline on both roads.
+      const std::string open_string = line.substr(0, line.size() - 2) + "}";
+      CHECK(split_on(FlatRoad::general, open_string, keys, scratch).outcome == FlatRow::decline);
+      const RoadSplit cut = split_on(FlatRoad::plain, open_string, keys, scratch);
+      CHECK((!cut.outcome || cut.outcome == FlatRow::decline));
+    }
+  }
+  for (std::size_t len = 490; len < 530; ++len) {
+    const std::string line = "{\"k\":\"" + std::string(len - 9, 'v') + "\"}";
+    INFO("object of " << line.size() << " bytes");
+    const RoadSplit fast = split_on(FlatRoad::plain, line, keys, scratch);
+    CHECK(fast.outcome.has_value() == (line.size() <= 512 && kPlainRoad));
+    std::vector<std::string_view> out(keys.size());
+    REQUIRE(split_flat_object(line, keys, out, scratch) == FlatRow::row);
+    CHECK(out[0].size() == len - 9);
   }
 }
