@@ -517,7 +517,7 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
   }
   if (events > kMaxEvents) return std::nullopt;  // add() reports it
   for (auto& part : parts) {
-    absorb(*part);
+    absorb(*part, io::bulk_threads());
     part.reset();  // its memory goes before the next one grows the log
   }
   return rows;
@@ -565,7 +565,7 @@ std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
         give_up();
         return;
       }
-      absorb(part);
+      absorb(part, 1);  // the other cores parse the next blocks meanwhile
       rows += chunk.rows();
       stream.taken(k, chunk.lines());
       ++next_to_absorb;
@@ -611,8 +611,9 @@ bool EventLog::take(io::BulkChunk& chunk) {
 
 // Appends a part's events after this log's, mapping its string ids to this
 // log's (interning them in the part's id order, which is first-seen order).
-// The part's runs are rewritten in place and moved over, never copied.
-void EventLog::absorb(EventLog& part) {
+// The part's runs are rewritten in place (on up to `threads` cores) and moved
+// over, never copied.
+void EventLog::absorb(EventLog& part, std::size_t threads) {
   if (!min_ts_) {  // then no row came yet, stored or left out
     take_data(part);
     return;
@@ -629,7 +630,7 @@ void EventLog::absorb(EventLog& part) {
   const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
   const std::size_t base = count_;
   const std::size_t n = part.count_;
-  const std::size_t nt = n < kParallelMin ? 1 : io::bulk_threads();
+  const std::size_t nt = n < kParallelMin ? 1 : threads;
   run_parallel(nt, [&](std::size_t t) {
     for_each_piece(part.runs_, n * t / nt, n * (t + 1) / nt,
                    [&](PodBuffer<Event>& run, std::size_t, std::size_t lo, std::size_t hi) {

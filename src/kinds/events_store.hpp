@@ -382,7 +382,7 @@ class EventLog final : public io::RecordPreparer {
   template <class TextOf>
   void store(const Decoded& d, const TextOf& text_of);
   bool take(io::BulkChunk& chunk);
-  void absorb(EventLog& part);
+  void absorb(EventLog& part, std::size_t threads);
   void take_data(EventLog& part);
   bool keeps(std::uint32_t event);
   static io::Prepared pack(const Decoded& d) noexcept;
