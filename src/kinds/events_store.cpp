@@ -444,15 +444,15 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
     seg_key_.append(text_of(s_by_[i]));
   }
 
+  // Every row widens the range and names its segment, stored or left out.
+  if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
+  if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
+  if (s_by_.empty() && unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
+
   Event e{};
   e.ts = d.ts;
   e.event = names_.intern(text_of(s_event_), d.event_tag);
-  if (!keeps(e.event)) {  // (only without --by) a row left out still widens the range
-    if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
-    if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
-    if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
-    return;
-  }
+  if (!keeps(e.event)) return;  // (only without --by)
   e.user = users_.intern(text_of(s_user_), d.user_tag);
   if (has_details()) {
     EventDetail detail;
@@ -463,11 +463,7 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
     if (details_.empty()) details_.emplace_back();
     details_.back().push_back(detail);
   }
-  if (s_by_.empty()) {
-    if (unsegmented_ == kNone) unsegmented_ = segs_.intern(seg_key_);
-  } else {
-    segs_of_.push_back(segs_.intern(seg_key_));
-  }
+  if (!s_by_.empty()) segs_of_.push_back(segs_.intern(seg_key_));
   if (d.has_value) {
     value_rows_.push_back(static_cast<std::uint32_t>(count_));
     values_.push_back(d.value);
@@ -475,8 +471,6 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   if (runs_.empty()) runs_.emplace_back();
   runs_.back().push_back(e);
   ++count_;
-  if (!min_ts_ || d.ts < *min_ts_) min_ts_ = d.ts;
-  if (!max_ts_ || d.ts > *max_ts_) max_ts_ = d.ts;
 }
 
 // Whether rows of this event code are stored (LogColumns::only_events), decided
@@ -881,8 +875,9 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
 
 using PlacedValue = std::pair<std::uint32_t, double>;
 
-// The carried values of positions [from, to) (values ordered by position).
-std::span<PlacedValue> values_between(PlacedValues& values, std::size_t from, std::size_t to) {
+// The carried values of positions [from, to) among `values` (ordered by position).
+template <class Value>  // PlacedValue, possibly const
+std::span<Value> values_between(std::span<Value> values, std::size_t from, std::size_t to) {
   const auto by_position = [](const PlacedValue& x, std::size_t p) { return x.first < p; };
   const auto lo = std::lower_bound(values.begin(), values.end(), from, by_position);
   const auto hi = std::lower_bound(lo, values.end(), to, by_position);
@@ -893,14 +888,12 @@ std::span<PlacedValue> values_between(PlacedValues& values, std::size_t from, st
 // at old position perm[q] is now at b + q), moves their carried values with
 // them. `values`: the carried values of a range of positions holding those.
 void move_values(std::span<PlacedValue> values, std::size_t b, const std::vector<std::uint32_t>& perm) {
-  const auto by_position = [](const PlacedValue& x, std::size_t p) { return x.first < p; };
-  const auto lo = std::lower_bound(values.begin(), values.end(), b, by_position);
-  const auto hi = std::lower_bound(lo, values.end(), b + perm.size(), by_position);
-  if (lo == hi) return;
+  const std::span<PlacedValue> moved = values_between(values, b, b + perm.size());
+  if (moved.empty()) return;
   std::vector<std::uint32_t> now_at(perm.size());
   for (std::size_t q = 0; q < perm.size(); ++q) now_at[perm[q] - b] = static_cast<std::uint32_t>(b + q);
-  for (auto it = lo; it != hi; ++it) it->first = now_at[it->first - b];
-  std::sort(lo, hi);
+  for (PlacedValue& v : moved) v.first = now_at[v.first - b];
+  std::sort(moved.begin(), moved.end());
 }
 
 // Positions [b, b + perm.size()) of `buf` reordered: the element at position
@@ -1013,7 +1006,7 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
   }
   cut.push_back(n);
   std::vector<std::span<PlacedValue>> values(nt);  // each thread's, found before any moves
-  for (std::size_t t = 0; t < nt; ++t) values[t] = values_between(carried, cut[t], cut[t + 1]);
+  for (std::size_t t = 0; t < nt; ++t) values[t] = values_between(std::span<PlacedValue>(carried), cut[t], cut[t + 1]);
   run_parallel(nt, [&](std::size_t t) {
     order_groups_by_time(ev, with_details ? &details : nullptr, indexed ? &order : nullptr, values[t], cut[t],
                          cut[t + 1], same_group);
@@ -1023,9 +1016,8 @@ SortedEvents sort_events(EventLog& log, const SortPlan& plan) {
 
 const double* SortedEvents::value(std::size_t i) const noexcept {
   if (indexed_) return log_.value_of(order_[i]);
-  const auto it = std::lower_bound(carried_.begin(), carried_.end(), i,
-                                   [](const std::pair<std::uint32_t, double>& x, std::size_t p) { return x.first < p; });
-  return it != carried_.end() && it->first == i ? &it->second : nullptr;
+  const std::span<const PlacedValue> at = values_between(std::span<const PlacedValue>(carried_), i, i + 1);
+  return at.empty() ? nullptr : &at.front().second;
 }
 
 std::optional<double> percentile(const std::vector<double>& sorted, double p) {

@@ -370,6 +370,22 @@ class Rng {
   std::uint64_t state_;
 };
 
+// 1-3 byte edits of `s` (replace, insert, delete, truncate), each byte drawn
+// from `bytes`: what both random line makers add to a share of their lines.
+void mutate_bytes(Rng& rng, std::string& s, std::string_view bytes) {
+  const std::size_t edits = 1 + rng.below(3);
+  for (std::size_t e = 0; e < edits && !s.empty(); ++e) {
+    const std::size_t at = rng.below(s.size());
+    const char b = bytes[rng.below(bytes.size())];
+    switch (rng.below(4)) {
+      case 0: s[at] = b; break;
+      case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), b); break;
+      case 2: s.erase(at, 1); break;
+      default: s.resize(at); break;
+    }
+  }
+}
+
 // Lines of NDJSON, each built from members with some valid, tricky and broken
 // parts, some then mutated byte by byte. Never a raw '\n' (the line's end).
 class LineGenerator {
@@ -463,20 +479,10 @@ class LineGenerator {
     return s;
   }
 
-  // 1-3 byte edits (replace, insert, delete, truncate) with bytes that matter to JSON.
+  // 1-3 byte edits with bytes that matter to JSON.
   void mutate(std::string& s) {
     static constexpr std::string_view kBytes("\"\\{}[],:0-.eEu \t\r\x01\x80\xC3\xFF\xEF" "a1", 24);
-    const std::size_t edits = 1 + rng_.below(3);
-    for (std::size_t e = 0; e < edits && !s.empty(); ++e) {
-      const std::size_t at = rng_.below(s.size());
-      const char b = kBytes[rng_.below(kBytes.size())];
-      switch (rng_.below(4)) {
-        case 0: s[at] = b; break;
-        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), b); break;
-        case 2: s.erase(at, 1); break;
-        default: s.resize(at); break;
-      }
-    }
+    mutate_bytes(rng_, s, kBytes);
   }
 
   Rng rng_;
@@ -698,17 +704,7 @@ class PlainLineGenerator {
   // 1-3 byte edits with bytes that matter to the plain road or to JSON.
   void mutate(std::string& s) {
     static constexpr std::string_view kBytes = "\"\\{}[],:.0-e \t\r\x01\x1f\x7f\x80\xC3\xA9\xFF";
-    const std::size_t edits = 1 + rng_.below(3);
-    for (std::size_t e = 0; e < edits && !s.empty(); ++e) {
-      const std::size_t at = rng_.below(s.size());
-      const char b = kBytes[rng_.below(kBytes.size())];
-      switch (rng_.below(4)) {
-        case 0: s[at] = b; break;
-        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), b); break;
-        case 2: s.erase(at, 1); break;
-        default: s.resize(at); break;
-      }
-    }
+    mutate_bytes(rng_, s, kBytes);
   }
 
   Rng rng_;
