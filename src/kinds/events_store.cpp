@@ -277,7 +277,10 @@ EventLog::EventLog(const EventLog& other, SameColumns)
       s_by_(other.s_by_),
       by_seen_(other.by_seen_),
       by_vals_(other.by_vals_.size()),
-      slot_count_(other.slot_count_) {}
+      slot_count_(other.slot_count_),
+      fold_(other.fold_),
+      fold_from_(other.fold_from_),
+      fold_day_(other.time_.zone) {}
 
 EventLog::EventLog(LogColumns columns, const TimeContext& time)
     : cols_(std::move(columns)),
@@ -287,7 +290,15 @@ EventLog::EventLog(LogColumns columns, const TimeContext& time)
       s_value_(kNoSlot),
       s_by_(cols_.by.size(), kNoSlot),
       by_seen_(cols_.by.size(), false),
-      by_vals_(cols_.by.size()) {}
+      by_vals_(cols_.by.size()),
+      fold_day_(time.zone) {}
+
+void EventLog::fold_rows(RowFold fold) {
+  fold_ = std::move(fold);
+  fold_class_.clear();
+  for (auto& slots : fold_slots_) slots.clear();
+  if (time_.from) fold_from_ = time_.zone.day_start(*time_.from);
+}
 
 std::vector<std::string> EventLog::columns(const std::vector<std::string>& available) {
   auto has = [&](std::string_view name) {
@@ -463,14 +474,42 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
     if (details_.empty()) details_.emplace_back();
     details_.back().push_back(detail);
   }
+  if (runs_.empty()) runs_.emplace_back();
+  if (fold_.classify && folded_into_earlier(e)) return;
   if (!s_by_.empty()) segs_of_.push_back(segs_.intern(seg_key_));
   if (d.has_value) {
     value_rows_.push_back(static_cast<std::uint32_t>(count_));
     values_.push_back(d.value);
   }
-  if (runs_.empty()) runs_.emplace_back();
   runs_.back().push_back(e);
   ++count_;
+}
+
+// RowFold: true when `e` folds into a stored row of the current run (which
+// then keeps the earlier instant); else false, and `e`, stored next, becomes
+// the row its user's later rows of its class and span fold into.
+bool EventLog::folded_into_earlier(const Event& e) {
+  while (fold_class_.size() <= e.event)
+    fold_class_.push_back(fold_.classify(names_.str(static_cast<std::uint32_t>(fold_class_.size()))));
+  const std::uint8_t cls = fold_class_[e.event];
+  if (cls == 0) return false;
+  std::int32_t span = 0;
+  if (fold_.span == RowFold::Span::day)
+    span = fold_day_(e.ts);
+  else if (e.ts < fold_from_)
+    return false;  // before the range: never the entry, and never folded with it
+  std::vector<FoldSlot>& slots = fold_slots_[cls - 1u];
+  if (e.user >= slots.size()) slots.resize(std::max<std::size_t>(e.user + 1, slots.size() * 2));
+  FoldSlot& slot = slots[e.user];
+  PodBuffer<Event>& run = runs_.back();
+  if (slot.pos != kNone && slot.span == span) {
+    if (e.ts < slot.ts) run[slot.pos].ts = slot.ts = e.ts;
+    return true;
+  }
+  slot.ts = e.ts;
+  slot.pos = static_cast<std::uint32_t>(run.size());
+  slot.span = span;
+  return false;
 }
 
 // Whether rows of this event code are stored (LogColumns::only_events), decided
@@ -608,6 +647,7 @@ bool EventLog::take(io::BulkChunk& chunk) {
 // The part's runs are rewritten in place (on up to `threads` cores) and moved
 // over, never copied.
 void EventLog::absorb(EventLog& part, std::size_t threads) {
+  for (auto& slots : fold_slots_) slots.clear();  // they point into the run that was the last one
   if (!min_ts_) {  // then no row came yet, stored or left out
     take_data(part);
     return;
@@ -686,6 +726,7 @@ void EventLog::take_data(EventLog& part) {
   users_ = std::move(part.users_);
   names_ = std::move(part.names_);
   kept_ = std::move(part.kept_);
+  fold_class_ = std::move(part.fold_class_);
   features_ = std::move(part.features_);
   segs_ = std::move(part.segs_);
   sessions_ = std::move(part.sessions_);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -289,6 +290,26 @@ struct EventDetail {
 /// Event indices are 32-bit (the sort's permutation): a log holds fewer events.
 inline constexpr std::size_t kMaxEvents = 0xFFFFFFFFu;
 
+/// Local day of an instant, caching the current day's bounds (consecutive
+/// timestamps of one user mostly fall on the same day).
+class DayCache {
+ public:
+  explicit DayCache(const time::Zone& zone) : zone_(zone) {}
+  time::Day operator()(time::Micros ts) {
+    if (ts >= lo_ && ts < hi_) return day_;
+    day_ = zone_.local_day(ts);
+    lo_ = zone_.day_start(day_);
+    hi_ = zone_.day_start(day_ + 1);
+    if (ts < lo_ || ts >= hi_) lo_ = hi_ = 0;  // defensive: never cache a wrong day
+    return day_;
+  }
+
+ private:
+  const time::Zone& zone_;
+  time::Micros lo_ = 0, hi_ = 0;
+  time::Day day_ = 0;
+};
+
 /// Which optional columns an analysis reads.
 struct LogColumns {
   bool session = false, feature = false, value = false;
@@ -297,6 +318,28 @@ struct LogColumns {
   /// still set the log's range (min_ts, max_ts). For an analysis that never
   /// looks at other events (a funnel's steps). REQUIRES: `by` empty.
   std::vector<std::string> only_events;
+};
+
+/// Rows an analysis needs only at their user's earliest instant within a span:
+/// retention needs, per user, the periods with a start or a return and the
+/// first start (so one row per user, kind and local day does); a funnel's
+/// entry is the user's first in-range row of step 1 (so one row per user does,
+/// when step 1 is no later step). `classify` gives each event name a class
+/// from 1 to 3, rows of one class being interchangeable but for their instant,
+/// or 0 for rows never folded. A row whose user already has a stored row of
+/// its class and span is not stored: that row keeps the earlier instant of
+/// the two. A user has one such row per class at a time (the one of their
+/// latest span), and folding happens within one bulk part (a chunk of a file,
+/// a block of a pipe): rows out of day order, or in several parts, fold less,
+/// never wrongly. On time-ordered exports the log then grows with users and
+/// days, not rows.
+struct RowFold {
+  enum class Span : std::uint8_t {
+    day,    ///< the local day (whole days: a period, or the range, never cuts one)
+    range,  ///< every instant from --from on; rows before --from are not folded
+  };
+  std::function<std::uint8_t(std::string_view event)> classify;  ///< empty: no folding
+  Span span = Span::day;
 };
 
 /// The record sink part: validates and stores events. Parsing the timestamp
@@ -310,6 +353,10 @@ class EventLog final : public io::RecordPreparer {
   EventLog(const EventLog& other, SameColumns);
 
   std::vector<std::string> columns(const std::vector<std::string>& available);
+  /// Folds rows from now on as `fold` says. REQUIRES: no row added yet; no
+  /// --by, and no session, feature nor value column (a folded row would lose
+  /// its own).
+  void fold_rows(RowFold fold);
   Status add(const io::Record& record);
   /// RecordSink::add_bulk: the file's rows parsed on every core, each as add()
   /// would take it; nullopt (log unchanged) if the bulk path declines, or a
@@ -385,6 +432,7 @@ class EventLog final : public io::RecordPreparer {
   void absorb(EventLog& part, std::size_t threads);
   void take_data(EventLog& part);
   bool keeps(std::uint32_t event);
+  bool folded_into_earlier(const Event& e);
   static io::Prepared pack(const Decoded& d) noexcept;
   static Decoded unpack(const io::Prepared& p) noexcept;
   Status reject(const io::Record& record) const;
@@ -410,26 +458,19 @@ class EventLog final : public io::RecordPreparer {
   SessionIds sessions_;
   std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned
   std::optional<time::Micros> min_ts_, max_ts_;
-};
-
-/// Local day of an instant, caching the current day's bounds (consecutive
-/// timestamps of one user mostly fall on the same day).
-class DayCache {
- public:
-  explicit DayCache(const time::Zone& zone) : zone_(zone) {}
-  time::Day operator()(time::Micros ts) {
-    if (ts >= lo_ && ts < hi_) return day_;
-    day_ = zone_.local_day(ts);
-    lo_ = zone_.day_start(day_);
-    hi_ = zone_.day_start(day_ + 1);
-    if (ts < lo_ || ts >= hi_) lo_ = hi_ = 0;  // defensive: never cache a wrong day
-    return day_;
-  }
-
- private:
-  const time::Zone& zone_;
-  time::Micros lo_ = 0, hi_ = 0;
-  time::Day day_ = 0;
+  // Row folding (fold_rows): per class (1-3) and user, the row of the current
+  // run that rows of that class and span fold into, and its instant (so that
+  // a later row, the usual case, costs no read of the run).
+  struct FoldSlot {
+    time::Micros ts = 0;
+    std::uint32_t pos = kNone;  ///< index in runs_.back(); kNone: none yet
+    std::int32_t span = 0;      ///< its local day, or 0 (RowFold::Span::range)
+  };
+  RowFold fold_;
+  std::vector<std::uint8_t> fold_class_;  // per event code known so far
+  std::vector<FoldSlot> fold_slots_[3];   // by class - 1, then user; only classes met
+  time::Micros fold_from_ = std::numeric_limits<time::Micros>::min();  // --from's first instant
+  DayCache fold_day_;
 };
 
 /// The analysis range of the log's data cut into periods of `p` ([--from, --to],

@@ -33,10 +33,27 @@ LogColumns funnel_columns(const FunnelOptions& options) {
   return columns;
 }
 
+// An ordered or any-order funnel without --by matches its entry, the user's
+// first in-range row of step 1, and never another row of step 1 unless a later
+// step is the same event: then the log keeps one such row per user (RowFold).
+bool folds_entries(const FunnelOptions& options) {
+  if (options.order == FunnelOrder::strict || !options.by.empty() || options.steps.empty()) return false;
+  return std::find(options.steps.begin() + 1, options.steps.end(), options.steps.front()) == options.steps.end();
+}
+
 class FunnelAnalysis final : public LoggedAnalysis<FunnelOptions> {
  public:
   FunnelAnalysis(const FunnelOptions& options, const TimeContext& time)
-      : LoggedAnalysis(options, funnel_columns(options), time) {}
+      : LoggedAnalysis(options, funnel_columns(options), time) {
+    if (folds_entries(opt_)) {
+      RowFold fold;
+      fold.classify = [entry = opt_.steps.front()](std::string_view event) -> std::uint8_t {
+        return event == entry ? 1 : 0;
+      };
+      fold.span = RowFold::Span::range;
+      log_.fold_rows(std::move(fold));
+    }
+  }
   Expected<ResultSet> finish() override;
 };
 

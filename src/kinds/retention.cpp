@@ -30,9 +30,30 @@ struct SegmentTable {
   std::vector<std::vector<std::uint64_t>> retained;
 };
 
+// Without --by, retention reads only whether a user has a start or a return
+// row in a period, and their first start: the log keeps the rows of a start or
+// a return event alone, and of those one per user, kind and local day
+// (RowFold), so its size follows users and days, not rows.
+LogColumns retention_columns(const RetentionOptions& options) {
+  LogColumns columns{false, false, false, options.by, {}};
+  if (options.by.empty() && !options.start_event.empty() && !options.return_event.empty())
+    columns.only_events = {options.start_event, options.return_event};
+  return columns;
+}
+
 class RetentionAnalysis final : public LoggedAnalysis<RetentionOptions> {
  public:
-  using LoggedAnalysis::LoggedAnalysis;
+  RetentionAnalysis(const RetentionOptions& options, const TimeContext& time)
+      : LoggedAnalysis(options, retention_columns(options), time) {
+    if (!opt_.by.empty()) return;
+    RowFold fold;
+    fold.classify = [start = opt_.start_event, ret = opt_.return_event](std::string_view event) {
+      const bool starts = start.empty() || event == start, returns = ret.empty() || event == ret;
+      return static_cast<std::uint8_t>((starts ? 1 : 0) | (returns ? 2 : 0));
+    };
+    fold.span = RowFold::Span::day;
+    log_.fold_rows(std::move(fold));
+  }
   Expected<ResultSet> finish() override;
 
  private:

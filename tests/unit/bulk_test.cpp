@@ -17,6 +17,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <map>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "../../src/kinds/events_store.hpp"
@@ -240,6 +243,96 @@ TEST_CASE("bulk: a log of some events' rows only reads the same in chunks and ke
   CHECK(after_clicks.size() == expected.size());
   CHECK(after_clicks.max_ts() == all.max_ts());
   CHECK(after_clicks.min_ts() < all.min_ts());  // the click in 2024 widened it
+}
+
+// What a folded log must still say of each user (RowFold): per (user, class,
+// span), the earliest instant of the rows there. `span_of` gives a row's span,
+// or nullopt for a row never folded (kept as it is).
+using FoldKey = std::tuple<std::uint32_t, std::uint8_t, std::int64_t>;
+template <class Classify, class SpanOf>
+std::map<FoldKey, time::Micros> earliest_by_fold_key(const EventLog& log, const Classify& classify,
+                                                    const SpanOf& span_of) {
+  std::map<FoldKey, time::Micros> out;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const Event& e = log.event(i);
+    const std::uint8_t cls = classify(log.names().str(e.event));
+    const std::optional<std::int64_t> span = span_of(e.ts);
+    const FoldKey key{e.user, cls, cls == 0 || !span ? static_cast<std::int64_t>(i) : *span};
+    auto [it, fresh] = out.emplace(key, e.ts);
+    if (!fresh) it->second = std::min(it->second, e.ts);
+  }
+  return out;
+}
+
+// Folded rows: each (user, class, span) keeps its earliest instant, whether the
+// file is read record by record or in chunks (each folding on its own), for
+// the day span of retention (in a zone where local days are not UTC days) and
+// the range span of a funnel's entries (rows before --from not folded).
+TEST_CASE("bulk: a folded log keeps each user's earliest row of a class and span, in any chunking", "[bulk]") {
+  const test::TempFile file(plain_events(',', 4000, 11), ".csv");
+  const auto classify = [](std::string_view event) -> std::uint8_t {
+    if (event == "signup") return 1;
+    if (event == "purchase") return 2;
+    return event == "click" ? 0 : 3;
+  };
+  for (const RowFold::Span span : {RowFold::Span::day, RowFold::Span::range}) {
+    TimeContext time = test::utc_context(span == RowFold::Span::range ? std::optional<std::string_view>("2025-01-14")
+                                                                        : std::nullopt);
+    time.zone = *time::Zone::parse("-05:00");
+    time.parser = time::TimestampParser(time.zone);
+    const time::Micros from = time.from ? time.zone.day_start(*time.from) : 0;
+    const auto span_of = [&](time::Micros ts) -> std::optional<std::int64_t> {
+      if (span == RowFold::Span::day) return time.zone.local_day(ts);
+      if (ts < from) return std::nullopt;
+      return 0;
+    };
+    LogColumns columns;  // what funnel and retention read
+    EventLog all(columns, time);
+    read_records_into(file.path(), all);
+    const auto expected = earliest_by_fold_key(all, classify, span_of);
+    RowFold fold;
+    fold.classify = classify;
+    fold.span = span;
+    for (const std::size_t chunks : {0, 1, 2, 7}) {  // 0: record by record
+      INFO("span " << static_cast<int>(span) << ", chunks " << chunks);
+      EventLog got(columns, time);
+      got.fold_rows(fold);
+      if (chunks == 0)
+        read_records_into(file.path(), got);
+      else
+        REQUIRE(read_bulk_into(file.path(), got, chunks) == std::optional<std::uint64_t>(4000));
+      CHECK(got.min_ts() == all.min_ts());
+      CHECK(got.max_ts() == all.max_ts());
+      REQUIRE(got.users().size() == all.users().size());
+      const auto kept = earliest_by_fold_key(got, classify, span_of);
+      // The same keys and instants; unfolded rows are keyed by their index, so compare them apart.
+      std::map<FoldKey, time::Micros> folded_expected, folded_kept;
+      std::multiset<std::pair<std::uint32_t, time::Micros>> loose_expected, loose_kept;
+      const auto split = [&](const std::map<FoldKey, time::Micros>& m, std::map<FoldKey, time::Micros>& folded,
+                             std::multiset<std::pair<std::uint32_t, time::Micros>>& loose) {
+        for (const auto& [key, ts] : m) {
+          const auto [user, cls, sp] = key;
+          if (cls == 0 || !span_of(ts)) loose.emplace(user, ts);
+          else folded.emplace(key, ts);
+        }
+      };
+      split(expected, folded_expected, loose_expected);
+      split(kept, folded_kept, loose_kept);
+      CHECK(folded_kept == folded_expected);
+      CHECK(loose_kept == loose_expected);
+      CHECK(folded_expected.size() > 100);
+      CHECK(loose_expected.size() > 100);
+      // Read in one piece with the range span, one row per key. A user's slot
+      // holds one day, so days out of order (these rows' are) fold less, and
+      // chunks fold apart.
+      const std::size_t keys = folded_expected.size() + loose_expected.size();
+      REQUIRE(all.size() > keys + 300);  // rows to fold
+      if (chunks <= 1 && span == RowFold::Span::range)
+        CHECK(got.size() == keys);
+      else
+        CHECK((got.size() >= keys && got.size() < all.size()));
+    }
+  }
 }
 
 TEST_CASE("bulk: the last line may lack its line ending; a BOM-less header-only file has no rows", "[bulk]") {

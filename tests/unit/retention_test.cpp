@@ -115,8 +115,9 @@ TEST_CASE("retention: start and return events, segments", "[retention]") {
   CHECK(value_of(rs, "cohort_size", "2025-03", Dims{{"plan", "free"}}) == 0);
 }
 
-// Without --by, retention folds the log into per-user period bitsets instead of
-// sorting it; with --by it sorts. A --by column with one value for every row is
+// Without --by, retention keeps one row per user, kind (start, return) and
+// local day (RowFold) and folds the log into per-user period bitsets instead
+// of sorting it; with --by it keeps every row and sorts. A --by column with one value for every row is
 // the same input split into one segment, so both ways must give the same
 // counts, on rows out of order, with ties, history before --from and rows
 // after --to, over periods needing several 64-bit words per user.
@@ -133,7 +134,7 @@ TEST_CASE("retention: unsorted and sorted counting agree", "[retention]") {
   for (const time::Period period : periods) {
     for (const CohortMode cohort : {CohortMode::first, CohortMode::recurring}) {
       for (const RetentionMode mode : {RetentionMode::on, RetentionMode::on_or_after}) {
-        for (int variant = 0; variant < 3; ++variant) {
+        for (int variant = 0; variant < 5; ++variant) {
           RetentionOptions o;
           o.period = period;
           o.horizon = 9;
@@ -141,7 +142,12 @@ TEST_CASE("retention: unsorted and sorted counting agree", "[retention]") {
           o.mode = mode;
           if (variant == 1) o.start_event = "signup";
           if (variant >= 1) o.return_event = "purchase";
-          const auto tc = variant == 2 ? utc_context("2025-02-10", "2025-05-20") : utc_context();
+          if (variant == 3) o.start_event = "purchase";
+          auto tc = variant == 2 ? utc_context("2025-02-10", "2025-05-20") : utc_context();
+          if (variant == 4) {  // local days that are not UTC days: rows fold by the local day
+            tc.zone = *time::Zone::parse("-02:00");
+            tc.parser = time::TimestampParser(tc.zone);
+          }
           AnalysisFeed plain(make_retention(o, tc), {"user_id", "timestamp", "event"});
           o.by = {"all"};
           AnalysisFeed split(make_retention(o, tc), {"user_id", "timestamp", "event", "all"});
