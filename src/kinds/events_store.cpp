@@ -245,11 +245,9 @@ std::uint32_t StringPool::intern(std::string_view s, std::uint32_t tag) {
 }
 
 std::uint32_t SessionIds::append(SessionIds&& other) {
-  const auto base = static_cast<std::uint32_t>(strs_.size());
-  strs_.reserve(strs_.size() + other.strs_.size());
-  hashes_.reserve(hashes_.size() + other.hashes_.size());
-  for (const std::string_view s : other.strs_) strs_.push_back(s);
-  for (const std::uint64_t h : other.hashes_) hashes_.push_back(h);
+  const auto base = static_cast<std::uint32_t>(texts_.size());
+  texts_.reserve(texts_.size() + other.texts_.size());
+  for (const Text& t : other.texts_) texts_.push_back(t);  // long ids point into the adopted arena
   arena_.adopt(std::move(other.arena_));
   return base;
 }
@@ -257,12 +255,21 @@ std::uint32_t SessionIds::append(SessionIds&& other) {
 std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
   if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2));
   Latest& last = last_[user];
-  if (last.is(sid, strs_)) return last.code;
-  last.code = static_cast<std::uint32_t>(strs_.size());
+  if (last.is(sid, *this)) return last.code;
+  last.code = static_cast<std::uint32_t>(texts_.size());
   last.size = static_cast<std::uint32_t>(sid.size());
   std::memcpy(last.head, sid.data(), std::min(sid.size(), sizeof last.head));
-  strs_.push_back(arena_.store(sid));
-  hashes_.push_back(hash_bytes(sid));
+  Text t{};
+  t.key = (hash_bytes(sid) & ~kSizeMask) | std::min<std::uint64_t>(sid.size(), kSizeMask);
+  if (sid.size() <= kInline) {
+    std::memcpy(t.bytes, sid.data(), sid.size());
+  } else {
+    const char* at = arena_.store(sid).data();
+    const std::size_t size = sid.size();
+    std::memcpy(t.bytes, &at, sizeof at);
+    std::memcpy(t.bytes + 8, &size, sizeof size);
+  }
+  texts_.push_back(t);
   return last.code;
 }
 

@@ -227,6 +227,8 @@ class StringPool {
 /// every row. A user's row mostly repeats their previous id, which is all `add`
 /// checks; equal ids of one user may therefore get several codes, and sessions
 /// are formed by comparing the ids' text (`str`), never the codes.
+/// 24 bytes a code: an id of up to 16 bytes (typical: a UUID's hex half, a
+/// hash) is kept inline, a longer one in an arena.
 class SessionIds {
  public:
   std::uint32_t add(std::uint32_t user, std::string_view sid);
@@ -238,34 +240,52 @@ class SessionIds {
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);
   }
-  std::string_view str(std::uint32_t code) const noexcept { return strs_[code]; }
-  /// Whether two codes stand for the same id: a compact hash per code settles
-  /// most comparisons without touching the ids' text.
-  bool same(std::uint32_t a, std::uint32_t b) const noexcept {
-    return a == b || (hashes_[a] == hashes_[b] && same_bytes(strs_[a], strs_[b]));
+  /// The id's text. The view lasts until the next add or append.
+  std::string_view str(std::uint32_t code) const noexcept {
+    const Text& t = texts_[code];
+    const std::size_t size = t.key & kSizeMask;
+    if (size <= kInline) return {t.bytes, size};
+    const char* at;
+    std::size_t long_size;
+    std::memcpy(&at, t.bytes, sizeof at);
+    std::memcpy(&long_size, t.bytes + 8, sizeof long_size);
+    return {at, long_size};
   }
-  /// Whether code a's id orders before code b's, by hash first (an order
-  /// that groups equal ids, not the ids' text order).
+  /// Whether two codes stand for the same id: the key (a hash and the size)
+  /// settles most comparisons without comparing the ids' text.
+  bool same(std::uint32_t a, std::uint32_t b) const noexcept {
+    return a == b || (texts_[a].key == texts_[b].key && same_bytes(str(a), str(b)));
+  }
+  /// Whether code a's id orders before code b's, by key first (an order that
+  /// groups equal ids, not the ids' text order).
   bool before(std::uint32_t a, std::uint32_t b) const noexcept {
-    if (hashes_[a] != hashes_[b]) return hashes_[a] < hashes_[b];
-    return strs_[a] < strs_[b];
+    if (texts_[a].key != texts_[b].key) return texts_[a].key < texts_[b].key;
+    return str(a) < str(b);
   }
 
  private:
+  static constexpr std::size_t kInline = 16;
+  static constexpr std::uint64_t kSizeMask = 0xFFFF;  // a size of 0xFFFF or more reads as 0xFFFF
+  // An id's key (hash bits above the size, capped) and its bytes: the id itself
+  // when it has at most kInline bytes, else where it lies in the arena and its size.
+  struct Text {
+    std::uint64_t key;
+    char bytes[kInline];
+  };
+  static_assert(sizeof(Text) == 24);
   // An id of up to 16 bytes is kept here too: one cache miss per row, not two.
   struct Latest {
     std::uint32_t code = kNone;
     std::uint32_t size = 0;
     char head[16] = {};
-    bool is(std::string_view sid, const PodBuffer<std::string_view>& strs) const noexcept {
+    bool is(std::string_view sid, const SessionIds& ids) const noexcept {
       if (code == kNone || size != sid.size()) return false;
-      return sid.size() <= sizeof head ? same_bytes({head, sid.size()}, sid) : same_bytes(strs[code], sid);
+      return sid.size() <= sizeof head ? same_bytes({head, sid.size()}, sid) : same_bytes(ids.str(code), sid);
     }
   };
   std::vector<Latest> last_;  // per user: their latest id
-  PodBuffer<std::string_view> strs_;
-  PodBuffer<std::uint64_t> hashes_;
-  StringArena arena_;
+  PodBuffer<Text> texts_;     // per code
+  StringArena arena_;         // ids longer than kInline
 };
 
 /// One event in 16 bytes: what every analysis reads. Its session and feature

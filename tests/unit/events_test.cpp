@@ -200,15 +200,22 @@ TEST_CASE("events: session timeout boundary and session_id grouping", "[events]"
   // June row still belongs to the May session.
   REQUIRE(f.add({"u3", "2025-05-31T23:50:00Z", "x", "s1"}));
   REQUIRE(f.add({"u3", "2025-06-01T00:20:00Z", "x", "s1"}));
+  // u4: ids longer than 16 bytes (kept apart from the short ones), two of them
+  // equal in their first 16: A's runs form one session, B is another.
+  const std::string long_a = "checkout-session-0001-A", long_b = "checkout-session-0001-B";
+  REQUIRE(f.add({"u4", "2025-05-10T10:00:00Z", "x", long_a}));
+  REQUIRE(f.add({"u4", "2025-05-10T10:05:00Z", "x", long_b}));
+  REQUIRE(f.add({"u4", "2025-05-10T10:20:00Z", "x", long_a}));
   const Table t = f.finish();
   const Group& may = group(t, "2025-05");
   const Group& jun = group(t, "2025-06");
-  // u1: {10:00, 10:30} 1800 s, {11:00:01} 0 s; u2: s1 10800 s, blank 0 s; u3: 1800 s.
-  CHECK(val(may, "sessions") == 5);
-  CHECK(val(may, "total_session_duration") == 1800 + 10800 + 1800);
+  // u1: {10:00, 10:30} 1800 s, {11:00:01} 0 s; u2: s1 10800 s, blank 0 s; u3: 1800 s;
+  // u4: A 1200 s, B 0 s.
+  CHECK(val(may, "sessions") == 7);
+  CHECK(val(may, "total_session_duration") == 1800 + 10800 + 1800 + 1200);
   CHECK(val(may, "page_views") == 3);
   CHECK(val(may, "clicks") == 2);
-  CHECK(val(may, "actions") == 8);
+  CHECK(val(may, "actions") == 11);
   CHECK(val(jun, "sessions") == 0);
   CHECK(val(jun, "actions") == 0);
   CHECK(val(jun, "active_users") == 1);  // activity is still per day
