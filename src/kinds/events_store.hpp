@@ -149,6 +149,8 @@ class PodBuffer {
     if (hi > lo) discard_block(reinterpret_cast<char*>(data_) + lo, hi - lo);
   }
 
+  /// Size 0, keeping the memory.
+  void clear() noexcept { size_ = 0; }
   void push_back(const T& v) {
     if (size_ == cap_) grow();
     data_[size_++] = v;
@@ -180,6 +182,8 @@ class StringArena {
   std::string_view store(std::string_view s);
   /// Takes over `other`'s strings (views of them stay valid).
   void adopt(StringArena&& other);
+  /// Forgets every string (views of them dangle), keeping the largest chunk.
+  void clear() noexcept;
 
  private:
   std::vector<PodBuffer<char>> chunks_;
@@ -191,6 +195,9 @@ class StringArena {
 class StringPool {
  public:
   StringPool();
+  /// Forgets every string, keeping the table's and the arena's memory (for a
+  /// pool filled again and again, without faulting in fresh pages each time).
+  void clear();
   std::uint32_t intern(std::string_view s) { return intern(s, tag(s)); }
   /// As above with `s`'s tag already computed (e.g. on another thread).
   std::uint32_t intern(std::string_view s, std::uint32_t tag);
@@ -236,6 +243,9 @@ class SessionIds {
   /// base being the return value. Users' latest ids stay this one's (a stale
   /// latest id costs a new code for an equal id later, never a wrong result).
   std::uint32_t append(SessionIds&& other);
+  /// No ids, keeping the memory of the per-user and per-code tables (after
+  /// append has taken the arena).
+  void clear() noexcept;
   /// A hint that `user`'s session id is looked at soon.
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);
@@ -450,6 +460,7 @@ class EventLog final : public io::RecordPreparer {
   void store(const Decoded& d, const TextOf& text_of);
   bool take(io::BulkChunk& chunk);
   void absorb(EventLog& part, std::size_t threads);
+  void recycle_part();
   void take_data(EventLog& part);
   bool keeps(std::uint32_t event);
   bool folded_into_earlier(const Event& e);

@@ -108,7 +108,8 @@ std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
       default: ts = cat("2025-02-0", num(1 + i % 9), " 12:00:00"); break;
     }
     const std::string event = kEvents[next() % 6];
-    const std::string sid = next() % 5 == 0 ? "" : cat("s", num(user), "_", num(i / 40));
+    std::string sid = next() % 5 == 0 ? "" : cat("s", num(user), "_", num(i / 40));
+    if (!sid.empty() && user % 13 == 7) sid = cat("a-session-id-longer-than-16-bytes-", sid);  // kept apart
     const std::string feature = kFeatures[next() % 5];
     const std::string value = event == "purchase" ? (next() % 2 ? " 29.00 " : "9.99") : "";
     out += cat(uid, sep, ts, sep, event, sep, sid, sep, feature, sep, value, sep, kPlans[next() % 3]);
