@@ -529,8 +529,8 @@ bool EventLog::folded_into_earlier(const Event& e) {
     span = fold_day_(e.ts);
   else if (e.ts < fold_from_)
     return false;  // before the range: never the entry, and never folded with it
-  std::vector<FoldSlot>& slots = fold_slots_[cls - 1u];
-  if (e.user >= slots.size()) slots.resize(std::max<std::size_t>(e.user + 1, slots.size() * 2));
+  PodBuffer<FoldSlot>& slots = fold_slots_[cls - 1u];
+  if (e.user >= slots.size()) slots.grow_to(e.user + 1, FoldSlot{});
   FoldSlot& slot = slots[e.user];
   PodBuffer<Event>& run = runs_.back();
   if (slot.pos != kNone && slot.span == span) {

@@ -151,6 +151,13 @@ class PodBuffer {
 
   /// Size 0, keeping the memory.
   void clear() noexcept { size_ = 0; }
+  /// Makes the size n (n >= size()), the new elements copies of `fill`;
+  /// the capacity at least doubles when it grows.
+  void grow_to(std::size_t n, const T& fill) {
+    if (n > cap_) reserve(std::max({n, cap_ * 2, std::size_t{4096}}));
+    std::fill(data_ + size_, data_ + n, fill);
+    size_ = n;
+  }
   void push_back(const T& v) {
     if (size_ == cap_) grow();
     data_[size_++] = v;
@@ -225,7 +232,7 @@ class StringPool {
   void grow();
   bool matches(const Slot& slot, std::uint32_t tag, std::uint64_t head, std::string_view s) const noexcept;
   std::vector<Slot> table_;
-  std::vector<std::string_view> strs_;
+  PodBuffer<std::string_view> strs_;  // (grown without a copy, unlike a vector)
   StringArena arena_;
 };
 
@@ -499,7 +506,7 @@ class EventLog final : public io::RecordPreparer {
   };
   RowFold fold_;
   std::vector<std::uint8_t> fold_class_;  // per event code known so far
-  std::vector<FoldSlot> fold_slots_[3];   // by class - 1, then user; only classes met
+  PodBuffer<FoldSlot> fold_slots_[3];    // by class - 1, then user; only classes met
   time::Micros fold_from_ = std::numeric_limits<time::Micros>::min();  // --from's first instant
   DayCache fold_day_;
 };
