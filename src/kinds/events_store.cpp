@@ -326,8 +326,8 @@ EventLog::EventLog(LogColumns columns, const TimeContext& time)
 
 void EventLog::fold_rows(RowFold fold) {
   fold_ = std::move(fold);
-  fold_class_.clear();
-  for (auto& slots : fold_slots_) slots.clear();
+  row_kinds_.clear();
+  forget_fold_slots();
   if (time_.from) fold_from_ = time_.zone.day_start(*time_.from);
 }
 
@@ -494,8 +494,11 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   Event e{};
   e.ts = d.ts;
   e.event = names_.intern(text_of(s_event_), d.event_tag);
-  if (!keeps(e.event)) return;  // (only without --by)
+  const std::uint8_t kind = row_kind(e.event);
+  if (kind == kLeftOut) return;  // (only without --by)
   e.user = users_.intern(text_of(s_user_), d.user_tag);
+  if (runs_.empty()) runs_.emplace_back();
+  if (kind != 0 && folded_into_earlier(e, kind)) return;  // (only without details, --by or values)
   if (has_details()) {
     EventDetail detail;
     const std::string_view sid = text_of(s_session_);
@@ -505,8 +508,6 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
     if (details_.empty()) details_.emplace_back();
     details_.back().push_back(detail);
   }
-  if (runs_.empty()) runs_.emplace_back();
-  if (fold_.classify && folded_into_earlier(e)) return;
   if (!s_by_.empty()) segs_of_.push_back(segs_.intern(seg_key_));
   if (d.has_value) {
     value_rows_.push_back(static_cast<std::uint32_t>(count_));
@@ -519,17 +520,13 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
 // RowFold: true when `e` folds into a stored row of the current run (which
 // then keeps the earlier instant); else false, and `e`, stored next, becomes
 // the row its user's later rows of its class and span fold into.
-bool EventLog::folded_into_earlier(const Event& e) {
-  while (fold_class_.size() <= e.event)
-    fold_class_.push_back(fold_.classify(names_.str(static_cast<std::uint32_t>(fold_class_.size()))));
-  const std::uint8_t cls = fold_class_[e.event];
-  if (cls == 0) return false;
+bool EventLog::folded_into_earlier(const Event& e, std::uint8_t fold_class) {
   std::int32_t span = 0;
   if (fold_.span == RowFold::Span::day)
     span = fold_day_(e.ts);
   else if (e.ts < fold_from_)
     return false;  // before the range: never the entry, and never folded with it
-  PodBuffer<FoldSlot>& slots = fold_slots_[cls - 1u];
+  PodBuffer<FoldSlot>& slots = fold_slots_[fold_class - 1u];
   if (e.user >= slots.size()) slots.grow_to(e.user + 1, FoldSlot{});
   FoldSlot& slot = slots[e.user];
   PodBuffer<Event>& run = runs_.back();
@@ -543,16 +540,23 @@ bool EventLog::folded_into_earlier(const Event& e) {
   return false;
 }
 
-// Whether rows of this event code are stored (LogColumns::only_events), decided
-// once per name: codes are dense, and known names few.
-bool EventLog::keeps(std::uint32_t event) {
+// What store() does with the rows of an event code: kLeftOut (not among
+// LogColumns::only_events), 0 (stores them) or their RowFold class (1-3).
+// Decided once per name: codes are dense, and known names few.
+std::uint8_t EventLog::row_kind(std::uint32_t event) {
   const std::vector<std::string>& only = cols_.only_events;
-  if (only.empty()) return true;
-  while (kept_.size() <= event) {
-    const std::string_view name = names_.str(static_cast<std::uint32_t>(kept_.size()));
-    kept_.push_back(std::find(only.begin(), only.end(), name) != only.end() ? 1 : 0);
+  while (row_kinds_.size() <= event) {
+    const std::string_view name = names_.str(static_cast<std::uint32_t>(row_kinds_.size()));
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end())
+      row_kinds_.push_back(kLeftOut);
+    else
+      row_kinds_.push_back(fold_.classify ? fold_.classify(name) : 0);
   }
-  return kept_[event] != 0;
+  return row_kinds_[event];
+}
+
+void EventLog::forget_fold_slots() noexcept {
+  for (PodBuffer<FoldSlot>& slots : fold_slots_) slots.clear();
 }
 
 // ---- the bulk path --------------------------------------------------------
@@ -681,7 +685,7 @@ bool EventLog::take(io::BulkChunk& chunk) {
 // The part's runs are rewritten in place (on up to `threads` cores) and moved
 // over, never copied.
 void EventLog::absorb(EventLog& part, std::size_t threads) {
-  for (auto& slots : fold_slots_) slots.clear();  // they point into the run that was the last one
+  forget_fold_slots();  // they point into the run that was the last one
   if (!min_ts_) {  // then no row came yet, stored or left out
     take_data(part);
     return;
@@ -763,9 +767,8 @@ void EventLog::recycle_part() {
   features_.clear();
   segs_.clear();
   sessions_.clear();
-  kept_.clear();
-  fold_class_.clear();
-  for (auto& slots : fold_slots_) slots.clear();
+  row_kinds_.clear();
+  forget_fold_slots();
   unsegmented_ = kNone;
   min_ts_.reset();
   max_ts_.reset();
@@ -781,8 +784,7 @@ void EventLog::take_data(EventLog& part) {
   values_ = std::move(part.values_);
   users_ = std::move(part.users_);
   names_ = std::move(part.names_);
-  kept_ = std::move(part.kept_);
-  fold_class_ = std::move(part.fold_class_);
+  row_kinds_ = std::move(part.row_kinds_);
   features_ = std::move(part.features_);
   segs_ = std::move(part.segs_);
   sessions_ = std::move(part.sessions_);

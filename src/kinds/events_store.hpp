@@ -469,8 +469,10 @@ class EventLog final : public io::RecordPreparer {
   void absorb(EventLog& part, std::size_t threads);
   void recycle_part();
   void take_data(EventLog& part);
-  bool keeps(std::uint32_t event);
-  bool folded_into_earlier(const Event& e);
+  static constexpr std::uint8_t kLeftOut = 0xFF;  // row_kind: LogColumns::only_events leaves it out
+  std::uint8_t row_kind(std::uint32_t event);
+  bool folded_into_earlier(const Event& e, std::uint8_t fold_class);
+  void forget_fold_slots() noexcept;
   static io::Prepared pack(const Decoded& d) noexcept;
   static Decoded unpack(const io::Prepared& p) noexcept;
   Status reject(const io::Record& record) const;
@@ -487,7 +489,7 @@ class EventLog final : public io::RecordPreparer {
   std::string seg_key_;
   std::vector<PodBuffer<Event>> runs_;  // see size()
   std::vector<PodBuffer<EventDetail>> details_;  // with has_details(): run for run as runs_
-  std::vector<std::uint8_t> kept_;      // per event code known so far: keeps()
+  std::vector<std::uint8_t> row_kinds_;  // per event code known so far: row_kind()
   std::size_t count_ = 0;               // events in runs_
   PodBuffer<std::uint32_t> segs_of_;    // per event, only with --by
   PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
@@ -505,7 +507,6 @@ class EventLog final : public io::RecordPreparer {
     std::int32_t span = 0;      ///< its local day, or 0 (RowFold::Span::range)
   };
   RowFold fold_;
-  std::vector<std::uint8_t> fold_class_;  // per event code known so far
   PodBuffer<FoldSlot> fold_slots_[3];    // by class - 1, then user; only classes met
   time::Micros fold_from_ = std::numeric_limits<time::Micros>::min();  // --from's first instant
   DayCache fold_day_;
