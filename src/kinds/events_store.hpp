@@ -640,19 +640,14 @@ class EventLogSink : public Base {
   EventLog log_;      // refers to time_
 };
 
-/// The shared shape of funnel and retention: options and an event log with no
-/// optional columns beyond --by; subclasses write only finish().
+/// The shared shape of funnel and retention: options and an event log of the
+/// columns (and rows) the subclass asks for; subclasses write only finish().
 template <class Options>
 class LoggedAnalysis : public EventLogSink<EventsAnalysis> {
- public:
-  LoggedAnalysis(const Options& options, const TimeContext& time)
-      : LoggedAnalysis(options, LogColumns{false, false, false, options.by, {}}, time) {}
-
  protected:
   LoggedAnalysis(const Options& options, LogColumns columns, const TimeContext& time)
       : EventLogSink(std::move(columns), time), opt_(options) {}
 
- protected:
   Options opt_;
 };
 
