@@ -2,6 +2,9 @@
 // (METRICS.md §2 "events"). Records go into the compact EventLog; `finish`
 // sorts them by (segment, user, time) and makes one pass per user, so every
 // "distinct users" count is a dedupe on monotone period indices, not a set.
+// When every row is in range and there is no --by, sessions by id are tallied
+// while reading instead, and the log keeps one page view (and one click) with
+// a session id per user and local day: most rows of an export are those.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -157,10 +160,66 @@ struct Tally {
   }
 };
 
+// The event name of each role: the defaults, as --event reassigns them; the
+// value event defaults to the purchase event. (Unknown roles are reported by
+// check_event_roles.)
+std::array<std::string, kRoleCount> role_names(const ComputeOptions& options) {
+  std::array<std::string, kRoleCount> names;
+  for (std::size_t r = 0; r < kRoleCount; ++r) names[r] = std::string(kRoles[r].default_event);
+  bool value_given = false;
+  for (const auto& [role, name] : options.event_roles) {
+    for (std::size_t r = 0; r < kRoleCount; ++r)
+      if (kRoles[r].role == role) names[r] = name;
+    if (role == "value") value_given = true;
+  }
+  if (!value_given) names[kValue] = names[kPurchase];
+  return names;
+}
+
+// Whether sessions by id are tallied while reading (LogColumns::
+// session_tallies) instead of from the sorted rows: only when every row is in
+// the analysis range (no --from, no --to), as the tallies count every row;
+// and without --by, whose sessions are per segment.
+bool tallies_sessions(const ComputeOptions& options, const TimeContext& time) {
+  return options.by.empty() && !time.from && !time.to;
+}
+
+LogColumns events_columns(const ComputeOptions& options, const TimeContext& time) {
+  LogColumns columns{true, true, true, options.by, {}, {}};
+  if (tallies_sessions(options, time)) {
+    const auto names = role_names(options);
+    columns.session_tallies = LogColumns::SessionCounts{names[kPageView], names[kClick]};
+  }
+  return columns;
+}
+
+// With sessions tallied, a page view or click row with a session id (and no
+// feature or value) tells the rest of the report only that its user had that
+// event on that local day, at that instant or later: the log keeps one such
+// row per user, event and day, the earliest (RowFold). Every other row is
+// kept: purchases count one by one, and a row without a session id belongs to
+// a session cut by time gaps.
+RowFold events_fold(const ComputeOptions& options) {
+  const auto names = role_names(options);
+  RowFold fold;
+  fold.classify = [names](std::string_view event) -> std::uint8_t {
+    if (event == names[kPurchase] || event == names[kValue]) return 0;
+    if (event == names[kPageView]) return 1;
+    if (event == names[kClick]) return 2;
+    return 0;
+  };
+  fold.span = RowFold::Span::day;
+  return fold;
+}
+
 class EventsAggregator final : public EventLogSink<Aggregator> {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
-      : EventLogSink(LogColumns{true, true, true, options.by, {}}, time), opt_(options) {}
+      : EventLogSink(events_columns(options, time), time),
+        opt_(options),
+        tallied_(tallies_sessions(options, time)) {
+    if (tallied_) log_.fold_rows(events_fold(opt_));
+  }
 
   Expected<Table> finish() override;
 
@@ -176,6 +235,7 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
     return false;
   }
   Status resolve(Table& table);
+  void group_session_codes();
   void merge_session_runs(std::vector<SessionRun>& runs) const;
   void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
@@ -183,6 +243,9 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
   Tally tally_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid) const;
 
   ComputeOptions opt_;  // a copy: the aggregator must not depend on the caller keeping it alive
+  bool tallied_;        // sessions by id come from the log's session tallies
+  // With tallied_: per user, their session codes (codes_of_user_[user_codes_at_[u]..[u + 1]]).
+  std::vector<std::uint32_t> user_codes_at_, codes_of_user_;
   // Resolved in finish():
   std::array<std::uint32_t, kRoleCount> role_code_{};
   std::array<std::string, kRoleCount> role_name_{};
@@ -193,14 +256,9 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
 
 Status EventsAggregator::resolve(Table& table) {
   if (Status s = check_event_roles(opt_.event_roles); !s) return s;
-  for (std::size_t r = 0; r < kRoleCount; ++r) role_name_[r] = std::string(kRoles[r].default_event);
-  bool value_given = false;
-  for (const auto& [role, name] : opt_.event_roles) {
-    for (std::size_t r = 0; r < kRoleCount; ++r)
-      if (kRoles[r].role == role) role_name_[r] = name;
-    if (role == "value") value_given = true;
-  }
-  if (!value_given) role_name_[kValue] = role_name_[kPurchase];
+  role_name_ = role_names(opt_);
+  const bool value_given = std::any_of(opt_.event_roles.begin(), opt_.event_roles.end(),
+                                       [](const auto& assignment) { return assignment.first == "value"; });
 
   const StringPool& names = log_.names();
   role_mask_.assign(names.size(), 0);
@@ -255,6 +313,7 @@ Expected<Table> EventsAggregator::finish() {
   plan.by_segment = plan.input_index = segmented;
   plan.values = !segmented;
   const SortedEvents ev = sort_events(log_, plan);
+  if (tallied_) group_session_codes();
 
   // Groups per period, each period's groups sorted by dims at the end.
   std::vector<std::vector<Group>> per_period(grid.size());
@@ -275,14 +334,26 @@ Expected<Table> EventsAggregator::finish() {
   return table;
 }
 
+// Lists each user's session codes (a counting sort of the tallies by user).
+void EventsAggregator::group_session_codes() {
+  const std::span<const SessionTally> tallies = log_.session_tallies();
+  user_codes_at_.assign(std::size_t{log_.users().size()} + 1, 0);
+  for (const SessionTally& t : tallies) ++user_codes_at_[t.user + 1];
+  std::partial_sum(user_codes_at_.begin(), user_codes_at_.end(), user_codes_at_.begin());
+  codes_of_user_.resize(tallies.size());
+  std::vector<std::uint32_t> next(user_codes_at_.begin(), user_codes_at_.end() - 1);
+  for (std::uint32_t code = 0; code < tallies.size(); ++code) codes_of_user_[next[tallies[code].user]++] = code;
+}
+
 // Folds each run into the first earlier run of the same session id (a user's
 // equal ids may carry several codes, see SessionIds), leaving it empty (n = 0).
-// Runs are in time order, so the first run starts the session and the last one
-// merged ends it. Most users have few runs: a quadratic scan beats sorting them.
+// A session spans its runs' earliest to latest instant, in whatever order
+// they come. Most users have few runs: a quadratic scan beats sorting them.
 void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   const SessionIds& ids = log_.sessions();
   const auto fold = [](SessionRun& into, SessionRun& run) {
-    into.last = run.last;
+    into.start = std::min(into.start, run.start);
+    into.last = std::max(into.last, run.last);
     into.n += run.n;
     into.pv += run.pv;
     into.cl += run.cl;
@@ -447,7 +518,7 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
           it->second = cur_period;
         }
       }
-      if (detail.session != kNone) {
+      if (detail.session != kNone && !tallied_) {
         if (runs.empty() || runs.back().code != detail.session) runs.push_back(SessionRun{detail.session, x.ts});
         SessionRun& run = runs.back();
         run.last = x.ts;
@@ -483,6 +554,19 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
       if (open) close_session(start, last, n, pv, cl);
     }
     // Rows with a session id: one session per (user, id), regardless of gaps.
+    // Tallied, they may have been folded: their sessions' latest instants
+    // then say when the user was last seen.
+    Micros last_seen = ev[ue - 1].ts;
+    if (tallied_) {
+      const std::span<const SessionTally> tallies = log_.session_tallies();
+      const std::uint32_t user = ev[ub].user;
+      for (std::uint32_t k = user_codes_at_[user]; k < user_codes_at_[user + 1]; ++k) {
+        const std::uint32_t code = codes_of_user_[k];
+        const SessionTally& t = tallies[code];
+        runs.push_back(SessionRun{code, t.first, t.last, t.rows, t.page_views, t.clicks});
+        last_seen = std::max(last_seen, t.last);
+      }
+    }
     merge_session_runs(runs);
     for (const SessionRun& run : runs)
       if (run.n > 0) close_session(run.start, run.last, run.n, run.pv, run.cl);
@@ -507,7 +591,7 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
       }
       if (first + churn_window <= grid.end()) {
         ++c.churn_decidable;
-        if (ev[ue - 1].ts - first < churn_window) ++c.churned;
+        if (last_seen - first < churn_window) ++c.churned;
       } else {
         ++c.churn_pending;
       }

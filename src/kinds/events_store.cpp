@@ -498,13 +498,17 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   if (kind == kLeftOut) return;  // (only without --by)
   e.user = users_.intern(text_of(s_user_), d.user_tag);
   if (runs_.empty()) runs_.emplace_back();
-  if (kind != 0 && folded_into_earlier(e, kind)) return;  // (only without details, --by or values)
+  EventDetail detail;
   if (has_details()) {
-    EventDetail detail;
     const std::string_view sid = text_of(s_session_);
     if (!sid.empty()) detail.session = sessions_.add(e.user, sid);
     const std::string_view feat = text_of(s_feature_);
     if (!feat.empty()) detail.feature = features_.intern(feat, d.feature_tag);
+    if (detail.session != kNone && cols_.session_tallies) tally_session(detail.session, e, kind);
+  }
+  const std::uint8_t fold_class = kind & kFoldClass;
+  if (fold_class != 0 && foldable(detail, d) && folded_into_earlier(e, fold_class)) return;  // (never with --by)
+  if (has_details()) {
     if (details_.empty()) details_.emplace_back();
     details_.back().push_back(detail);
   }
@@ -515,6 +519,27 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
   }
   runs_.back().push_back(e);
   ++count_;
+}
+
+// Counts the row in its session code's tally (a new code: a new tally).
+void EventLog::tally_session(std::uint32_t code, const Event& e, std::uint8_t kind) {
+  if (code == tallies_.size()) tallies_.push_back(SessionTally{e.ts, e.ts, e.user, 0, 0, 0});
+  SessionTally& t = tallies_[code];
+  t.first = std::min(t.first, e.ts);
+  t.last = std::max(t.last, e.ts);
+  t.page_views += (kind & kPageViewRow) != 0 ? 1u : 0u;
+  t.clicks += (kind & kClickRow) != 0 ? 1u : 0u;
+  // Before the counts can wrap, the user's next row of this id starts a new
+  // code (the analysis merges a user's codes of equal ids).
+  if (++t.rows == std::numeric_limits<std::uint32_t>::max()) sessions_.forget_latest(e.user);
+}
+
+// Whether a row may fold without losing what the log keeps of it: anything,
+// when the log keeps no details (fold_rows's precondition); else only a
+// session, and one that is tallied.
+bool EventLog::foldable(const EventDetail& detail, const Decoded& d) const noexcept {
+  if (!has_details()) return true;
+  return cols_.session_tallies && detail.session != kNone && detail.feature == kNone && !d.has_value;
 }
 
 // RowFold: true when `e` folds into a stored row of the current run (which
@@ -541,16 +566,23 @@ bool EventLog::folded_into_earlier(const Event& e, std::uint8_t fold_class) {
 }
 
 // What store() does with the rows of an event code: kLeftOut (not among
-// LogColumns::only_events), 0 (stores them) or their RowFold class (1-3).
+// LogColumns::only_events), else their RowFold class (1-3, or 0: never
+// folded) and whether a session tally counts them as page views or clicks.
 // Decided once per name: codes are dense, and known names few.
 std::uint8_t EventLog::row_kind(std::uint32_t event) {
   const std::vector<std::string>& only = cols_.only_events;
   while (row_kinds_.size() <= event) {
     const std::string_view name = names_.str(static_cast<std::uint32_t>(row_kinds_.size()));
-    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end())
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) {
       row_kinds_.push_back(kLeftOut);
-    else
-      row_kinds_.push_back(fold_.classify ? fold_.classify(name) : 0);
+      continue;
+    }
+    auto kind = static_cast<std::uint8_t>((fold_.classify ? fold_.classify(name) : 0) & kFoldClass);
+    if (const auto& counts = cols_.session_tallies) {
+      if (name == counts->page_view) kind |= kPageViewRow;
+      if (name == counts->click) kind |= kClickRow;
+    }
+    row_kinds_.push_back(kind);
   }
   return row_kinds_[event];
 }
@@ -700,6 +732,11 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
   const std::vector<std::uint32_t> features = map_pool(features_, part.features_);
   const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
   const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
+  tallies_.reserve(tallies_.size() + part.tallies_.size());
+  for (SessionTally t : part.tallies_) {
+    t.user = users[t.user];
+    tallies_.push_back(t);
+  }
   const std::size_t base = count_;
   const std::size_t n = part.count_;
   const std::size_t nt = n < kParallelMin ? 1 : threads;
@@ -767,6 +804,7 @@ void EventLog::recycle_part() {
   features_.clear();
   segs_.clear();
   sessions_.clear();
+  tallies_.clear();
   row_kinds_.clear();
   forget_fold_slots();
   unsegmented_ = kNone;
@@ -788,6 +826,7 @@ void EventLog::take_data(EventLog& part) {
   features_ = std::move(part.features_);
   segs_ = std::move(part.segs_);
   sessions_ = std::move(part.sessions_);
+  tallies_ = std::move(part.tallies_);
   unsegmented_ = part.unsegmented_;
   min_ts_ = part.min_ts_;
   max_ts_ = part.max_ts_;

@@ -253,6 +253,10 @@ class SessionIds {
   /// No ids, keeping the memory of the per-user and per-code tables (after
   /// append has taken the arena).
   void clear() noexcept;
+  /// Makes `user`'s next id a new code, even if it repeats their latest one.
+  void forget_latest(std::uint32_t user) noexcept {
+    if (user < last_.size()) last_[user] = Latest{};
+  }
   /// A hint that `user`'s session id is looked at soon.
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);
@@ -324,6 +328,17 @@ struct EventDetail {
   std::uint32_t feature = kNone;  ///< kNone when blank or no column
 };
 
+/// One session code's rows, tallied as they are stored (LogColumns::
+/// session_tallies). A session by id is its user's rows with that id, in any
+/// order and however far apart: its first and last instants and its counts
+/// are all an analysis reads of it, so its rows need not be kept for it.
+struct SessionTally {
+  time::Micros first = 0, last = 0;
+  std::uint32_t user = 0;
+  std::uint32_t rows = 0, page_views = 0, clicks = 0;  ///< a code ends before rows overflows
+};
+static_assert(sizeof(SessionTally) == 32);
+
 /// Event indices are 32-bit (the sort's permutation): a log holds fewer events.
 inline constexpr std::size_t kMaxEvents = 0xFFFFFFFFu;
 
@@ -355,6 +370,15 @@ struct LogColumns {
   /// still set the log's range (min_ts, max_ts). For an analysis that never
   /// looks at other events (a funnel's steps). REQUIRES: `by` empty.
   std::vector<std::string> only_events;
+  /// Rows of these event names count as a session's page views and clicks.
+  struct SessionCounts {
+    std::string page_view, click;
+  };
+  /// When set (with `session`, without `by`): each session code's rows are
+  /// tallied as they are stored (EventLog::session_tallies), over every row,
+  /// whatever the analysis range. A row with a session id is then needed for
+  /// its session no longer, and may fold (RowFold).
+  std::optional<SessionCounts> session_tallies;
 };
 
 /// Rows an analysis needs only at their user's earliest instant within a span:
@@ -369,7 +393,9 @@ struct LogColumns {
 /// latest span), and folding happens within one bulk part (a chunk of a file,
 /// a block of a pipe): rows out of day order, or in several parts, fold less,
 /// never wrongly. On time-ordered exports the log then grows with users and
-/// days, not rows.
+/// days, not rows. A log keeping EventDetail folds only rows it need not keep
+/// for their details: rows with a session id it tallies (LogColumns::
+/// session_tallies), no feature and no value.
 struct RowFold {
   enum class Span : std::uint8_t {
     day,    ///< the local day (whole days: a period, or the range, never cuts one)
@@ -391,8 +417,8 @@ class EventLog final : public io::RecordPreparer {
 
   std::vector<std::string> columns(const std::vector<std::string>& available);
   /// Folds rows from now on as `fold` says. REQUIRES: no row added yet; no
-  /// --by, and no session, feature nor value column (a folded row would lose
-  /// its own).
+  /// --by; session_tallies, or no session, feature nor value column (a folded
+  /// row would lose its own).
   void fold_rows(RowFold fold);
   Status add(const io::Record& record);
   /// RecordSink::add_bulk: the file's rows parsed on every core, each as add()
@@ -435,6 +461,8 @@ class EventLog final : public io::RecordPreparer {
   const StringPool& names() const noexcept { return names_; }  ///< event names
   const StringPool& features() const noexcept { return features_; }
   const SessionIds& sessions() const noexcept { return sessions_; }
+  /// Per session code, its rows' tally (empty without LogColumns::session_tallies).
+  std::span<const SessionTally> session_tallies() const noexcept { return {tallies_.begin(), tallies_.size()}; }
   std::uint32_t segment_count() const noexcept { return segs_.size(); }
   /// --by name/value pairs of segment s, in --by order.
   Dims segment_dims(std::uint32_t s) const;
@@ -469,8 +497,13 @@ class EventLog final : public io::RecordPreparer {
   void absorb(EventLog& part, std::size_t threads);
   void recycle_part();
   void take_data(EventLog& part);
-  static constexpr std::uint8_t kLeftOut = 0xFF;  // row_kind: LogColumns::only_events leaves it out
+  // row_kind: kLeftOut, or the RowFold class (bits kFoldClass) and whether the
+  // row counts as a session's page view or click (session_tallies).
+  static constexpr std::uint8_t kLeftOut = 0xFF;  // LogColumns::only_events leaves it out
+  static constexpr std::uint8_t kFoldClass = 0x3, kPageViewRow = 0x4, kClickRow = 0x8;
   std::uint8_t row_kind(std::uint32_t event);
+  void tally_session(std::uint32_t code, const Event& e, std::uint8_t kind);
+  bool foldable(const EventDetail& detail, const Decoded& d) const noexcept;
   bool folded_into_earlier(const Event& e, std::uint8_t fold_class);
   void forget_fold_slots() noexcept;
   static io::Prepared pack(const Decoded& d) noexcept;
@@ -496,6 +529,7 @@ class EventLog final : public io::RecordPreparer {
   std::vector<double> values_;           // their values
   StringPool users_, names_, features_, segs_;
   SessionIds sessions_;
+  PodBuffer<SessionTally> tallies_;  // per session code, with session_tallies
   std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned
   std::optional<time::Micros> min_ts_, max_ts_;
   // Row folding (fold_rows): per class (1-3) and user, the row of the current

@@ -28,7 +28,7 @@ struct Cell {
 // any in-range row) look at events that are no step: otherwise the log stores
 // the steps' rows alone.
 LogColumns funnel_columns(const FunnelOptions& options) {
-  LogColumns columns{false, false, false, options.by, {}};
+  LogColumns columns{false, false, false, options.by, {}, {}};
   if (options.order != FunnelOrder::strict && options.by.empty()) columns.only_events = options.steps;
   return columns;
 }

@@ -35,7 +35,7 @@ struct SegmentTable {
 // a return event alone, and of those one per user, kind and local day
 // (RowFold), so its size follows users and days, not rows.
 LogColumns retention_columns(const RetentionOptions& options) {
-  LogColumns columns{false, false, false, options.by, {}};
+  LogColumns columns{false, false, false, options.by, {}, {}};
   if (options.by.empty() && !options.start_event.empty() && !options.return_event.empty())
     columns.only_events = {options.start_event, options.return_event};
   return columns;

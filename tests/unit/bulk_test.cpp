@@ -25,6 +25,7 @@
 #include "../../src/kinds/events_store.hpp"
 #include "event_log_diff.hpp"
 #include "kpi/compute.hpp"
+#include "kpi/kinds/aggregator.hpp"
 #include "kpi/io/reader.hpp"
 #include "kpi/kinds/events.hpp"
 #include "temp_file.hpp"
@@ -35,7 +36,7 @@ using namespace kpi::events_detail;
 
 namespace {
 
-LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by), {}}; }
+LogColumns all_columns(std::vector<std::string> by = {}) { return LogColumns{true, true, true, std::move(by), {}, {}}; }
 
 std::unique_ptr<io::RecordReader> open_bound(const std::string& path, EventLog& log) {
   auto reader = io::RecordReader::open(path, {});
@@ -82,7 +83,7 @@ std::string cat(const Parts&... parts) {
 std::string num(std::uint64_t v) { return std::to_string(v); }
 
 // A deterministic export with what plain files hold: repeated and new users,
-// session ids, blank and set features, rare values with spaces around them,
+// session ids (some long, some shared by users), blank and set features, rare values with spaces around them,
 // CRLF and LF line endings, blank lines, UTF-8 ids, several timestamp forms.
 std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
   const std::string sep(1, d);
@@ -110,6 +111,7 @@ std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
     const std::string event = kEvents[next() % 6];
     std::string sid = next() % 5 == 0 ? "" : cat("s", num(user), "_", num(i / 40));
     if (!sid.empty() && user % 13 == 7) sid = cat("a-session-id-longer-than-16-bytes-", sid);  // kept apart
+    if (!sid.empty() && user % 17 == 2) sid = "shared";  // one id of several users: a session each
     const std::string feature = kFeatures[next() % 5];
     const std::string value = event == "purchase" ? (next() % 2 ? " 29.00 " : "9.99") : "";
     out += cat(uid, sep, ts, sep, event, sep, sid, sep, feature, sep, value, sep, kPlans[next() % 3]);
@@ -464,6 +466,61 @@ TEST_CASE("bulk: compute, funnel and retention give the same results on one thre
   require_thread_count_invisible([&] { return run_retention(r); });
 }
 
+namespace {
+
+// compute's events aggregator, fed `path` through the bulk path in (at most)
+// `chunks` chunks.
+Table events_table(const std::string& path, const ComputeOptions& o, const TimeContext& tc, std::size_t chunks) {
+  auto aggregator = make_events_aggregator(o, tc);
+  auto reader = io::RecordReader::open(path, {});
+  REQUIRE(reader.has_value());
+  (*reader)->bind(aggregator->columns((*reader)->columns()));
+  auto bulk = (*reader)->bulk();
+  REQUIRE(bulk.has_value());
+  bulk->min_chunk_bytes = 1;
+  bulk->max_chunks = chunks;
+  REQUIRE(aggregator->add_bulk(*bulk).has_value());
+  auto table = aggregator->finish();
+  REQUIRE(table.has_value());
+  return std::move(*table);
+}
+
+void require_same_table(const Table& a, const Table& b) {
+  REQUIRE(a.groups.size() == b.groups.size());
+  for (std::size_t g = 0; g < a.groups.size(); ++g) {
+    INFO(a.groups[g].period);
+    REQUIRE(a.groups[g].dims == b.groups[g].dims);
+    CHECK(a.groups[g].values == b.groups[g].values);
+  }
+  CHECK(a.warnings == b.warnings);
+}
+
+// The table of the data's own first and last days as --from/--to: every row
+// sorted, no session tallies.
+Table sorted_events_table(const std::string& path, const ComputeOptions& o) {
+  const Table open = events_table(path, o, test::utc_context(), 1);
+  REQUIRE(open.groups.size() > 30);
+  return events_table(path, o, test::utc_context(open.groups.front().period, open.groups.back().period), 1);
+}
+
+}  // namespace
+
+// Compute tallies sessions while reading and folds page views and clicks
+// without --from/--to (events: "sessions tallied while reading ..."); in
+// chunks, each part tallies and folds its own rows, and the log takes the
+// parts' tallies over. The data's own first and last days as --from/--to must
+// give the same results from every row, sorted.
+TEST_CASE("bulk: compute's session tallies, in chunks, give the results of every row", "[bulk]") {
+  const test::TempFile file(plain_events(',', 20000, 7), ".csv");
+  ComputeOptions o;
+  o.period = time::Period::day;  // (so that the first and last groups name the data's days)
+  const Table sorted = sorted_events_table(file.path(), o);
+  for (const std::size_t chunks : {1, 2, 7}) {
+    INFO(chunks << " chunks");
+    require_same_table(events_table(file.path(), o, test::utc_context(), chunks), sorted);
+  }
+}
+
 // ---- Pipes: BulkStream blocks, then the record reader from where they stop ----
 
 namespace {
@@ -617,6 +674,38 @@ TEST_CASE("bulk: a pipe read in blocks gives the log of reading it record by rec
       }
     }
     io::set_bulk_threads(0);
+  }
+}
+
+// A pipe's parts are emptied and reused block after block: the session
+// tallies of one block must not leak into the next.
+TEST_CASE("bulk: compute's session tallies from a pipe in blocks give the results of every row", "[bulk][stream]") {
+  const std::string text = plain_events(',', 20000, 7);
+  const test::TempFile file(text, ".csv");
+  ComputeOptions o;
+  o.period = time::Period::day;
+  const Table sorted = sorted_events_table(file.path(), o);
+  for (const std::size_t threads : {1, 3}) {
+    for (const std::size_t block : {std::size_t{4096}, std::size_t{1} << 16}) {
+      io::set_bulk_threads(threads);
+      auto aggregator = make_events_aggregator(o, test::utc_context());
+      FedPipe pipe(text);
+      auto opened = io::RecordReader::open(pipe.path(), {});
+      REQUIRE(opened.has_value());
+      auto& reader = *opened;
+      reader->bind(aggregator->columns(reader->columns()));
+      pipe.release();
+      auto bulk = reader->bulk();
+      REQUIRE(bulk.has_value());
+      bulk->block_bytes = block;
+      io::BulkStream stream(*bulk);
+      CHECK(aggregator->add_bulk_stream(stream) == 20000);
+      io::set_bulk_threads(0);
+      auto table = aggregator->finish();
+      REQUIRE(table.has_value());
+      INFO(threads << " threads, blocks of " << block << " bytes");
+      require_same_table(*table, sorted);
+    }
   }
 }
 

@@ -2,6 +2,8 @@
 // with expectations worked out by hand in the comments.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -466,5 +468,106 @@ TEST_CASE("events: unknown role and missing --by column are errors", "[events]")
     auto r = f.try_finish();
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().message().find("'plan'") != std::string::npos);
+  }
+}
+
+namespace {
+
+struct SessionRow {
+  std::string user, ts, event, session, feature, value;
+};
+
+// Rows over 2025-01-01 .. 2025-03-31 (local days in -05:00 as in UTC: the
+// first and last rows are at noon UTC), mostly page views and clicks with
+// session ids that recur over weeks and across midnight, some ids shared by
+// users or longer than 16 bytes, rows without an id, features, and purchases
+// with and without a value. In time order, or shuffled.
+std::vector<SessionRow> session_rows(bool shuffled) {
+  TestRandom random(4242);
+  std::vector<SessionRow> rows;
+  const char* const kEvents[] = {"page_view", "page_view", "page_view", "click", "click",
+                                 "signup",    "purchase",  "feature_use", "trial_start", "activation"};
+  for (int i = 0; i < 3000; ++i) {
+    const int user = random.below(40);
+    const int month = 1 + i * 3 / 3000, day = 2 + random.below(27);
+    const int hour = random.below(3) == 0 ? 4 : 10 + random.below(14);  // 04:xxZ is the previous local day at -05:00
+    char ts[64];
+    std::snprintf(ts, sizeof ts, "2025-%02d-%02dT%02d:%02d:00Z", month, day, hour, random.below(60));
+    SessionRow r{"u" + std::to_string(user), ts, kEvents[random.below(10)], "", "", ""};
+    const int s = random.below(20);
+    if (s == 0) r.session = "shared";
+    else if (s == 1) r.session = "a-session-id-longer-than-16-bytes-" + std::to_string(user % 3);
+    else if (s > 4) r.session = "s" + std::to_string(user) + "-" + std::to_string(random.below(6));
+    if (r.event == "feature_use" || random.below(30) == 0) r.feature = random.below(2) == 0 ? "search" : "export";
+    if (r.event == "purchase" && random.below(3) != 0) r.value = random.below(2) == 0 ? "9.99" : "120.5";
+    rows.push_back(std::move(r));
+  }
+  std::sort(rows.begin(), rows.end(), [](const SessionRow& a, const SessionRow& b) { return a.ts < b.ts; });
+  rows.insert(rows.begin(), SessionRow{"u1", "2025-01-01T12:00:00Z", "click", "s1-0", "", ""});
+  rows.push_back(SessionRow{"u2", "2025-03-31T12:00:00Z", "page_view", "s2-0", "", ""});
+  // c1 is last seen 20 days and 1 hour after its first row (not an early
+  // churner at 20 days) by a page view that folds into one 2 hours earlier.
+  rows.push_back(SessionRow{"c1", "2025-02-01T10:00:00Z", "signup", "c1-a", "", ""});
+  rows.push_back(SessionRow{"c1", "2025-02-21T09:00:00Z", "page_view", "c1-b", "", ""});
+  rows.push_back(SessionRow{"c1", "2025-02-21T11:00:00Z", "page_view", "c1-b", "", ""});
+  if (shuffled) {
+    for (std::size_t i = rows.size() - 1; i > 0; --i)
+      std::swap(rows[i], rows[static_cast<std::size_t>(random.below(i + 1))]);
+  }
+  return rows;
+}
+
+}  // namespace
+
+// Without --by, --from or --to, sessions by id are tallied as rows are read and
+// a page view or click row with an id keeps only the earliest of its user,
+// event and local day; with --from and --to every row is sorted and read. With
+// bounds that are the data's own first and last days, both must agree on every
+// value and warning, whatever the rows' order, zone, period and roles.
+TEST_CASE("events: sessions tallied while reading give the results of every row, sorted", "[events]") {
+  const std::vector<std::string> header{"user_id", "timestamp", "event", "session_id", "feature", "value"};
+  struct Variant {
+    time::Period period;
+    std::vector<std::pair<std::string, std::string>> roles;
+    std::vector<std::string> active, time_to;
+  };
+  const std::vector<Variant> variants = {
+      {time::Period::week, {}, {}, {}},
+      // page views are purchases (never folded), clicks are page views
+      {time::Period::month, {{"page_view", "purchase"}, {"click", "page_view"}}, {"click"}, {"page_view"}},
+      {time::Period::day, {{"click", "page_view"}}, {}, {"click"}},
+  };
+  for (const bool shuffled : {false, true}) {
+    const std::vector<SessionRow> rows = session_rows(shuffled);
+    for (const std::string_view zone : {"UTC", "-05:00"}) {
+      for (const Variant& v : variants) {
+        ComputeOptions o = opts(v.period);
+        o.event_roles = v.roles;
+        o.active_events = v.active;
+        o.time_to = v.time_to;
+        o.early_churn_days = 20;
+        const TimeContext open = zone_context(zone), bounded = zone_context(zone, "2025-01-01", "2025-03-31");
+        Feed tallied(make_events_aggregator(o, open), header), sorted(make_events_aggregator(o, bounded), header);
+        for (const SessionRow& r : rows) {
+          REQUIRE(tallied.add({r.user, r.ts, r.event, r.session, r.feature, r.value}));
+          REQUIRE(sorted.add({r.user, r.ts, r.event, r.session, r.feature, r.value}));
+        }
+        const Table a = tallied.finish(), b = sorted.finish();
+        INFO("shuffled " << shuffled << ", zone " << zone << ", period " << static_cast<int>(v.period));
+        REQUIRE(a.groups.size() == b.groups.size());
+        for (std::size_t g = 0; g < a.groups.size(); ++g) {
+          INFO(a.groups[g].period);
+          CHECK(a.groups[g].dims == b.groups[g].dims);
+          REQUIRE(a.groups[g].values.size() == b.groups[g].values.size());
+          for (const auto& [id, value] : a.groups[g].values) {
+            INFO(id);
+            CHECK(b.groups[g].values.at(id) == value);
+          }
+          CHECK(a.groups[g].reasons == b.groups[g].reasons);
+        }
+        CHECK(a.warnings == b.warnings);
+        CHECK(val(group(a, v.period == time::Period::week ? "2025-W05" : v.period == time::Period::month ? "2025-02" : "2025-02-14"), "sessions") > 0);
+      }
+    }
   }
 }
