@@ -477,7 +477,7 @@ struct SessionRow {
   std::string user, ts, event, session, feature, value;
 };
 
-// Rows over 2025-01-01 .. 2025-03-31 (local days in -05:00 as in UTC: the
+// Rows of 12 users over 2025-01-01 .. 2025-03-31 (local days in -05:00 as in UTC: the
 // first and last rows are at noon UTC), mostly page views and clicks with
 // session ids that recur over weeks and across midnight, some ids shared by
 // users or longer than 16 bytes, rows without an id, features, and purchases
@@ -488,16 +488,21 @@ std::vector<SessionRow> session_rows(bool shuffled) {
   const char* const kEvents[] = {"page_view", "page_view", "page_view", "click", "click",
                                  "signup",    "purchase",  "feature_use", "trial_start", "activation"};
   for (int i = 0; i < 3000; ++i) {
-    const int user = random.below(40);
+    const int user = random.below(12);
     const int month = 1 + i * 3 / 3000, day = 2 + random.below(27);
     const int hour = random.below(3) == 0 ? 4 : 10 + random.below(14);  // 04:xxZ is the previous local day at -05:00
     char ts[64];
     std::snprintf(ts, sizeof ts, "2025-%02d-%02dT%02d:%02d:00Z", month, day, hour, random.below(60));
-    SessionRow r{"u" + std::to_string(user), ts, kEvents[random.below(10)], "", "", ""};
+    // (snprintf, not "u" + std::to_string: g++ 12 -O3 flags that with -Wrestrict.)
+    char id[16], long_sid[64], sid[32];
+    std::snprintf(id, sizeof id, "u%d", user);
+    std::snprintf(long_sid, sizeof long_sid, "a-session-id-longer-than-16-bytes-%d", user % 3);
+    std::snprintf(sid, sizeof sid, "s%d-%d", user, random.below(6));
+    SessionRow r{id, ts, kEvents[random.below(10)], "", "", ""};
     const int s = random.below(20);
     if (s == 0) r.session = "shared";
-    else if (s == 1) r.session = "a-session-id-longer-than-16-bytes-" + std::to_string(user % 3);
-    else if (s > 4) r.session = "s" + std::to_string(user) + "-" + std::to_string(random.below(6));
+    else if (s == 1) r.session = long_sid;
+    else if (s > 4) r.session = sid;
     if (r.event == "feature_use" || random.below(30) == 0) r.feature = random.below(2) == 0 ? "search" : "export";
     if (r.event == "purchase" && random.below(3) != 0) r.value = random.below(2) == 0 ? "9.99" : "120.5";
     rows.push_back(std::move(r));
