@@ -471,8 +471,8 @@ Status EventLog::add(const io::Record& r) {
   Decoded d = r.prepared.valid ? unpack(r.prepared) : decode(r);
   if (!d.ok) return reject(r);
   if (d.has_value && r.prepared.valid) d.value = *parse_finite(text(r, s_value_));  // decode() parsed it
-  if (count_ >= kMaxEvents)
-    return Error("events: more than " + std::to_string(kMaxEvents) + " events in one run");
+  if (full())
+    return Error("events: more than " + std::to_string(kMaxEvents) + " events or session ids in one run");
   store(d, [&r](std::size_t slot) { return text(r, slot); });
   return Status::ok();
 }
@@ -609,13 +609,14 @@ std::optional<std::uint64_t> EventLog::add_bulk(const io::BulkInput& input) {
     // and reports it), instead of ending the process.
     return std::nullopt;
   }
-  std::uint64_t rows = 0, events = count_;
+  std::uint64_t rows = 0, events = count_, sessions = sessions_.size();
   for (std::size_t k = 0; k < chunks->size(); ++k) {
     if (taken[k] == 0) return std::nullopt;
     rows += (*chunks)[k].rows();
     events += parts[k]->count_;
+    sessions += parts[k]->sessions_.size();
   }
-  if (events > kMaxEvents) return std::nullopt;  // add() reports it
+  if (events > kMaxEvents || sessions > kMaxEvents) return std::nullopt;  // add() reports it
   for (auto& part : parts) {
     absorb(*part, io::bulk_threads());
     part.reset();  // its memory goes before the next one grows the log
@@ -664,7 +665,7 @@ std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
       std::unique_lock lock(mutex);
       turn.wait(lock, [&] { return declined || next_to_absorb == k; });
       if (declined) return;
-      if (!ok || count_ + part.count_ > kMaxEvents) {
+      if (!ok || count_ + part.count_ > kMaxEvents || sessions_.size() + part.sessions_.size() > kMaxEvents) {
         give_up();
         return;
       }
@@ -707,7 +708,7 @@ bool EventLog::take(io::BulkChunk& chunk) {
       if (!slot.empty() && (is_blank(slot.front()) || is_blank(slot.back()))) slot = trim(slot);
     }
     const Decoded d = decode_texts(text_of, &memo);
-    if (!d.ok || count_ >= kMaxEvents) return false;
+    if (!d.ok || full()) return false;
     store(d, text_of);
   }
 }

@@ -261,6 +261,8 @@ class SessionIds {
   void prefetch(std::uint32_t user) const noexcept {
     if (user < last_.size()) __builtin_prefetch(&last_[user]);
   }
+  /// Codes given so far.
+  std::size_t size() const noexcept { return texts_.size(); }
   /// The id's text. The view lasts until the next add or append.
   std::string_view str(std::uint32_t code) const noexcept {
     const Text& t = texts_[code];
@@ -502,6 +504,9 @@ class EventLog final : public io::RecordPreparer {
   static constexpr std::uint8_t kLeftOut = 0xFF;  // LogColumns::only_events leaves it out
   static constexpr std::uint8_t kFoldClass = 0x3, kPageViewRow = 0x4, kClickRow = 0x8;
   std::uint8_t row_kind(std::uint32_t event);
+  /// Whether one more row might not fit: event indices and session codes are
+  /// 32-bit, and a folded log takes more rows than it keeps.
+  bool full() const noexcept { return count_ >= kMaxEvents || sessions_.size() >= kMaxEvents; }
   void tally_session(std::uint32_t code, const Event& e, std::uint8_t kind);
   bool foldable(const EventDetail& detail, const Decoded& d) const noexcept;
   bool folded_into_earlier(const Event& e, std::uint8_t fold_class);
