@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   const kpi::TimeContext time;
-  const kpi::events_detail::LogColumns columns{true, true, true, {}, {}};
+  const kpi::events_detail::LogColumns columns{true, true, true, {}, {}, {}};
 
   EventLog by_record(columns, time);
   std::uint64_t record_rows = 0;
