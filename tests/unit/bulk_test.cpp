@@ -83,8 +83,9 @@ std::string cat(const Parts&... parts) {
 std::string num(std::uint64_t v) { return std::to_string(v); }
 
 // A deterministic export with what plain files hold: repeated and new users,
-// session ids (some long, some shared by users), blank and set features, rare values with spaces around them,
-// CRLF and LF line endings, blank lines, UTF-8 ids, several timestamp forms.
+// session ids (some long, some shared by users), blank and set features, rare
+// values with spaces around them, CRLF and LF line endings, blank lines, UTF-8
+// ids, several timestamp forms.
 std::string plain_events(char d, std::size_t rows, std::uint64_t seed) {
   const std::string sep(1, d);
   std::string out = cat("user_id", sep, "timestamp", sep, "event", sep, "session_id", sep, "feature", sep, "value",
