@@ -163,33 +163,30 @@ struct Tally {
 // The event name of each role: the defaults, as --event reassigns them; the
 // value event defaults to the purchase event. (Unknown roles are reported by
 // check_event_roles.)
-std::array<std::string, kRoleCount> role_names(const ComputeOptions& options) {
-  std::array<std::string, kRoleCount> names;
-  for (std::size_t r = 0; r < kRoleCount; ++r) names[r] = std::string(kRoles[r].default_event);
-  bool value_given = false;
+struct RoleNames {
+  std::array<std::string, kRoleCount> event;
+  bool value_given = false;  ///< --event value=NAME
+};
+RoleNames role_names(const ComputeOptions& options) {
+  RoleNames names;
+  for (std::size_t r = 0; r < kRoleCount; ++r) names.event[r] = std::string(kRoles[r].default_event);
   for (const auto& [role, name] : options.event_roles) {
     for (std::size_t r = 0; r < kRoleCount; ++r)
-      if (kRoles[r].role == role) names[r] = name;
-    if (role == "value") value_given = true;
+      if (kRoles[r].role == role) names.event[r] = name;
+    if (role == "value") names.value_given = true;
   }
-  if (!value_given) names[kValue] = names[kPurchase];
+  if (!names.value_given) names.event[kValue] = names.event[kPurchase];
   return names;
 }
 
-// Whether sessions by id are tallied while reading (LogColumns::
-// session_tallies) instead of from the sorted rows: only when every row is in
-// the analysis range (no --from, no --to), as the tallies count every row;
-// and without --by, whose sessions are per segment.
-bool tallies_sessions(const ComputeOptions& options, const TimeContext& time) {
-  return options.by.empty() && !time.from && !time.to;
-}
-
-LogColumns events_columns(const ComputeOptions& options, const TimeContext& time) {
+// Sessions by id are tallied while reading (LogColumns::session_tallies)
+// instead of from the sorted rows only when every row is in the analysis
+// range (no --from, no --to), as the tallies count every row; and without
+// --by, whose sessions are per segment.
+LogColumns events_columns(const ComputeOptions& options, const TimeContext& time, const RoleNames& names) {
   LogColumns columns{true, true, true, options.by, {}, {}};
-  if (tallies_sessions(options, time)) {
-    const auto names = role_names(options);
-    columns.session_tallies = LogColumns::SessionCounts{names[kPageView], names[kClick]};
-  }
+  if (options.by.empty() && !time.from && !time.to)
+    columns.session_tallies = LogColumns::SessionCounts{names.event[kPageView], names.event[kClick]};
   return columns;
 }
 
@@ -199,10 +196,9 @@ LogColumns events_columns(const ComputeOptions& options, const TimeContext& time
 // row per user, event and day, the earliest (RowFold). Every other row is
 // kept: purchases count one by one, and a row without a session id belongs to
 // a session cut by time gaps.
-RowFold events_fold(const ComputeOptions& options) {
-  const auto names = role_names(options);
+RowFold events_fold(const RoleNames& names) {
   RowFold fold;
-  fold.classify = [names](std::string_view event) -> std::uint8_t {
+  fold.classify = [names = names.event](std::string_view event) -> std::uint8_t {
     if (event == names[kPurchase] || event == names[kValue]) return 0;
     if (event == names[kPageView]) return 1;
     if (event == names[kClick]) return 2;
@@ -215,11 +211,7 @@ RowFold events_fold(const ComputeOptions& options) {
 class EventsAggregator final : public EventLogSink<Aggregator> {
  public:
   EventsAggregator(const ComputeOptions& options, const TimeContext& time)
-      : EventLogSink(events_columns(options, time), time),
-        opt_(options),
-        tallied_(tallies_sessions(options, time)) {
-    if (tallied_) log_.fold_rows(events_fold(opt_));
-  }
+      : EventsAggregator(options, time, role_names(options)) {}
 
   Expected<Table> finish() override;
 
@@ -234,6 +226,12 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
       if (mentions(kRoleMetrics[role], m)) return true;
     return false;
   }
+  EventsAggregator(const ComputeOptions& options, const TimeContext& time, const RoleNames& names)
+      : EventLogSink(events_columns(options, time, names), time),
+        opt_(options),
+        tallied_(log_.tallies_sessions()) {
+    if (tallied_) log_.fold_rows(events_fold(names));
+  }
   Status resolve(Table& table);
   void group_session_codes();
   void merge_session_runs(std::vector<SessionRun>& runs) const;
@@ -243,7 +241,7 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
   Tally tally_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid) const;
 
   ComputeOptions opt_;  // a copy: the aggregator must not depend on the caller keeping it alive
-  bool tallied_;        // sessions by id come from the log's session tallies
+  bool tallied_;        // sessions by id come from the log's session tallies (log_.tallies_sessions())
   // With tallied_: per user, their session codes (codes_of_user_[user_codes_at_[u]..[u + 1]]).
   std::vector<std::uint32_t> user_codes_at_, codes_of_user_;
   // Resolved in finish():
@@ -256,9 +254,8 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
 
 Status EventsAggregator::resolve(Table& table) {
   if (Status s = check_event_roles(opt_.event_roles); !s) return s;
-  role_name_ = role_names(opt_);
-  const bool value_given = std::any_of(opt_.event_roles.begin(), opt_.event_roles.end(),
-                                       [](const auto& assignment) { return assignment.first == "value"; });
+  const RoleNames roles = role_names(opt_);
+  role_name_ = roles.event;
 
   const StringPool& names = log_.names();
   role_mask_.assign(names.size(), 0);
@@ -266,7 +263,7 @@ Status EventsAggregator::resolve(Table& table) {
     role_code_[r] = names.find(role_name_[r]);
     if (role_code_[r] != kNone) {
       role_mask_[role_code_[r]] = static_cast<std::uint16_t>(role_mask_[role_code_[r]] | (1u << r));
-    } else if ((r != kValue || value_given) && role_reported(r)) {
+    } else if ((r != kValue || roles.value_given) && role_reported(r)) {
       table.warnings.push_back("events: role '" + std::string(kRoles[r].role) + "' (event '" +
                                role_name_[r] + "') never occurs in the input; its counts are 0");
     }

@@ -463,6 +463,8 @@ class EventLog final : public io::RecordPreparer {
   const StringPool& names() const noexcept { return names_; }  ///< event names
   const StringPool& features() const noexcept { return features_; }
   const SessionIds& sessions() const noexcept { return sessions_; }
+  /// Whether the log tallies sessions (LogColumns::session_tallies).
+  bool tallies_sessions() const noexcept { return cols_.session_tallies.has_value(); }
   /// Per session code, its rows' tally (empty without LogColumns::session_tallies).
   std::span<const SessionTally> session_tallies() const noexcept { return {tallies_.begin(), tallies_.size()}; }
   std::uint32_t segment_count() const noexcept { return segs_.size(); }
