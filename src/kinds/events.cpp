@@ -126,6 +126,7 @@ struct PeriodCounts {
 // Consecutive rows of one user with the same session code.
 struct SessionRun {
   std::uint32_t code = kNone;
+  std::uint32_t tag = 0;  // SessionIds::tag(code)
   Micros start = 0, last = 0;
   std::uint64_t n = 0, pv = 0, cl = 0;
 };
@@ -333,21 +334,28 @@ Expected<Table> EventsAggregator::finish() {
 
 // Lists each user's session codes (a counting sort of the tallies by user).
 void EventsAggregator::group_session_codes() {
-  const std::span<const SessionTally> tallies = log_.session_tallies();
+  const CodedRuns<SessionTally>& tallies = log_.session_tallies();
   user_codes_at_.assign(std::size_t{log_.users().size()} + 1, 0);
-  for (const SessionTally& t : tallies) ++user_codes_at_[t.user + 1];
+  tallies.for_each([&](std::size_t, const SessionTally& t) { ++user_codes_at_[t.user + 1]; });
   std::partial_sum(user_codes_at_.begin(), user_codes_at_.end(), user_codes_at_.begin());
   codes_of_user_.resize(tallies.size());
   std::vector<std::uint32_t> next(user_codes_at_.begin(), user_codes_at_.end() - 1);
-  for (std::uint32_t code = 0; code < tallies.size(); ++code) codes_of_user_[next[tallies[code].user]++] = code;
+  tallies.for_each([&](std::size_t code, const SessionTally& t) {
+    codes_of_user_[next[t.user]++] = static_cast<std::uint32_t>(code);
+  });
 }
 
 // Folds each run into the first earlier run of the same session id (a user's
 // equal ids may carry several codes, see SessionIds), leaving it empty (n = 0).
 // A session spans its runs' earliest to latest instant, in whatever order
 // they come. Most users have few runs: a quadratic scan beats sorting them.
+// Tags settle nearly every comparison without reading the ids (a cache miss
+// each: codes of one user lie far apart).
 void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   const SessionIds& ids = log_.sessions();
+  const auto same = [&](const SessionRun& x, const SessionRun& y) {
+    return x.tag == y.tag && ids.same(x.code, y.code);
+  };
   const auto fold = [](SessionRun& into, SessionRun& run) {
     into.start = std::min(into.start, run.start);
     into.last = std::max(into.last, run.last);
@@ -360,7 +368,7 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   if (runs.size() <= kScanMax) {
     for (std::size_t j = 1; j < runs.size(); ++j) {
       for (std::size_t i = 0; i < j; ++i) {
-        if (runs[i].n != 0 && ids.same(runs[i].code, runs[j].code)) {
+        if (runs[i].n != 0 && same(runs[i], runs[j])) {
           fold(runs[i], runs[j]);
           break;
         }
@@ -371,11 +379,12 @@ void EventsAggregator::merge_session_runs(std::vector<SessionRun>& runs) const {
   std::vector<std::uint32_t> order(runs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    if (runs[x].tag != runs[y].tag) return runs[x].tag < runs[y].tag;
     return ids.before(runs[x].code, runs[y].code);
   });
   for (std::size_t k = 1; k < order.size(); ++k) {
     std::size_t first = k - 1;  // the group's first run (time order among equal ids)
-    while (k < order.size() && ids.same(runs[order[k]].code, runs[order[first]].code))
+    while (k < order.size() && same(runs[order[k]], runs[order[first]]))
       fold(runs[order[first]], runs[order[k++]]);
   }
 }
@@ -516,7 +525,8 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
         }
       }
       if (detail.session != kNone && !tallied_) {
-        if (runs.empty() || runs.back().code != detail.session) runs.push_back(SessionRun{detail.session, x.ts});
+        if (runs.empty() || runs.back().code != detail.session)
+          runs.push_back(SessionRun{detail.session, log_.sessions().tag(detail.session), x.ts});
         SessionRun& run = runs.back();
         run.last = x.ts;
         ++run.n;
@@ -555,12 +565,12 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
     // then say when the user was last seen.
     Micros last_seen = ev[ue - 1].ts;
     if (tallied_) {
-      const std::span<const SessionTally> tallies = log_.session_tallies();
+      const CodedRuns<SessionTally>& tallies = log_.session_tallies();
       const std::uint32_t user = ev[ub].user;
       for (std::uint32_t k = user_codes_at_[user]; k < user_codes_at_[user + 1]; ++k) {
         const std::uint32_t code = codes_of_user_[k];
         const SessionTally& t = tallies[code];
-        runs.push_back(SessionRun{code, t.first, t.last, t.rows, t.page_views, t.clicks});
+        runs.push_back(SessionRun{code, t.tag, t.first, t.last, t.rows, t.page_views, t.clicks});
         last_seen = std::max(last_seen, t.last);
       }
     }

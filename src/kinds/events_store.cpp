@@ -263,10 +263,8 @@ std::uint32_t StringPool::intern(std::string_view s, std::uint32_t tag) {
 }
 
 std::uint32_t SessionIds::append(SessionIds&& other) {
-  const auto base = static_cast<std::uint32_t>(texts_.size());
-  texts_.reserve(texts_.size() + other.texts_.size());
-  for (const Text& t : other.texts_) texts_.push_back(t);  // long ids point into the adopted arena
-  arena_.adopt(std::move(other.arena_));
+  const auto base = static_cast<std::uint32_t>(texts_.adopt(std::move(other.texts_)));
+  arena_.adopt(std::move(other.arena_));  // long ids point into it
   return base;
 }
 
@@ -523,15 +521,18 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
 
 // Counts the row in its session code's tally (a new code: a new tally).
 void EventLog::tally_session(std::uint32_t code, const Event& e, std::uint8_t kind) {
-  if (code == tallies_.size()) tallies_.push_back(SessionTally{e.ts, e.ts, e.user, 0, 0, 0});
+  if (code == tallies_.size()) tallies_.push_back(SessionTally{e.ts, e.ts, e.user, 0, sessions_.tag(code), 0, 0});
   SessionTally& t = tallies_[code];
   t.first = std::min(t.first, e.ts);
   t.last = std::max(t.last, e.ts);
-  t.page_views += (kind & kPageViewRow) != 0 ? 1u : 0u;
-  t.clicks += (kind & kClickRow) != 0 ? 1u : 0u;
-  // Before the counts can wrap, the user's next row of this id starts a new
-  // code (the analysis merges a user's codes of equal ids).
-  if (++t.rows == std::numeric_limits<std::uint32_t>::max()) sessions_.forget_latest(e.user);
+  t.page_views = static_cast<std::uint16_t>(t.page_views + ((kind & kPageViewRow) != 0 ? 1 : 0));
+  t.clicks = static_cast<std::uint16_t>(t.clicks + ((kind & kClickRow) != 0 ? 1 : 0));
+  ++t.rows;
+  // Before a count can wrap, the user's next row of this id starts a new code
+  // (the analysis merges a user's codes of equal ids).
+  constexpr std::uint16_t kCountMax = std::numeric_limits<std::uint16_t>::max();
+  if (t.rows == std::numeric_limits<std::uint32_t>::max() || t.page_views == kCountMax || t.clicks == kCountMax)
+    sessions_.forget_latest(e.user);
 }
 
 // Whether a row may fold without losing what the log keeps of it: anything,
@@ -733,11 +734,9 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
   const std::vector<std::uint32_t> features = map_pool(features_, part.features_);
   const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
   const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
-  tallies_.reserve(tallies_.size() + part.tallies_.size());
-  for (SessionTally t : part.tallies_) {
-    t.user = users[t.user];
-    tallies_.push_back(t);
-  }
+  for (PodBuffer<SessionTally>& run : part.tallies_.runs())
+    for (SessionTally& t : run) t.user = users[t.user];
+  tallies_.adopt(std::move(part.tallies_));
   const std::size_t base = count_;
   const std::size_t n = part.count_;
   const std::size_t nt = n < kParallelMin ? 1 : threads;

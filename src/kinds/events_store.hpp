@@ -182,6 +182,73 @@ class PodBuffer {
   std::size_t mapped_ = 0;  // bytes, see grow_block
 };
 
+/// Records numbered by code (session ids, session tallies) kept in runs, one
+/// per absorbed bulk part: absorbing a part moves its records over instead of
+/// copying them (tens of MB of fresh pages on a large file). Code c is the
+/// c-th record across the runs in order. A part has one run, where a lookup is
+/// an index; with several, it searches the runs' first codes.
+template <class T>
+class CodedRuns {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// Appends a record with the next code (in the last run).
+  void push_back(const T& v) {
+    if (runs_.empty()) {
+      runs_.emplace_back();
+      bases_.push_back(0);
+    }
+    runs_.back().push_back(v);
+    ++size_;
+  }
+  T& operator[](std::size_t code) noexcept {
+    const auto [r, i] = locate(code);
+    return runs_[r][i];
+  }
+  const T& operator[](std::size_t code) const noexcept {
+    const auto [r, i] = locate(code);
+    return runs_[r][i];
+  }
+  /// Moves `other`'s runs after this one's, `other` left empty: its code c
+  /// becomes base + c, base being the return value.
+  std::size_t adopt(CodedRuns&& other) {
+    const std::size_t base = size_;
+    for (PodBuffer<T>& run : other.runs_) {
+      if (run.empty()) continue;
+      bases_.push_back(size_);
+      size_ += run.size();
+      runs_.push_back(std::move(run));
+    }
+    other.clear();
+    return base;
+  }
+  /// No records. A single run keeps its memory (a part filled again and again).
+  void clear() noexcept {
+    if (runs_.size() > 1) runs_.resize(1);
+    if (!runs_.empty()) runs_.front().clear();
+    bases_.resize(runs_.size());
+    size_ = 0;
+  }
+  /// The runs, in code order (to update records in place).
+  std::vector<PodBuffer<T>>& runs() noexcept { return runs_; }
+  /// Calls f(code, record) for every record, in code order.
+  template <class F>
+  void for_each(const F& f) const {
+    for (std::size_t r = 0; r < runs_.size(); ++r)
+      for (std::size_t i = 0; i < runs_[r].size(); ++i) f(bases_[r] + i, runs_[r][i]);
+  }
+
+ private:
+  std::pair<std::size_t, std::size_t> locate(std::size_t code) const noexcept {
+    if (runs_.size() == 1) return {0, code};
+    const std::size_t r = static_cast<std::size_t>(std::upper_bound(bases_.begin(), bases_.end(), code) - bases_.begin()) - 1;
+    return {r, code - bases_[r]};
+  }
+  std::vector<PodBuffer<T>> runs_;
+  std::vector<std::size_t> bases_;  // each run's first code
+  std::size_t size_ = 0;
+};
+
 /// Append-only storage for string bytes, in chunks that never move: 64 KiB
 /// first, doubling up to 4 MiB (large ones on huge pages, see grow_block).
 class StringArena {
@@ -279,6 +346,8 @@ class SessionIds {
   bool same(std::uint32_t a, std::uint32_t b) const noexcept {
     return a == b || (texts_[a].key == texts_[b].key && same_bytes(str(a), str(b)));
   }
+  /// 32 bits of the id's hash: equal ids have equal tags.
+  std::uint32_t tag(std::uint32_t code) const noexcept { return static_cast<std::uint32_t>(texts_[code].key >> 32); }
   /// Whether code a's id orders before code b's, by key first (an order that
   /// groups equal ids, not the ids' text order).
   bool before(std::uint32_t a, std::uint32_t b) const noexcept {
@@ -307,7 +376,7 @@ class SessionIds {
     }
   };
   std::vector<Latest> last_;  // per user: their latest id
-  PodBuffer<Text> texts_;     // per code
+  CodedRuns<Text> texts_;     // per code
   StringArena arena_;         // ids longer than kInline
 };
 
@@ -337,7 +406,11 @@ struct EventDetail {
 struct SessionTally {
   time::Micros first = 0, last = 0;
   std::uint32_t user = 0;
-  std::uint32_t rows = 0, page_views = 0, clicks = 0;  ///< a code ends before rows overflows
+  std::uint32_t rows = 0;
+  /// SessionIds::tag of the id: tallies of equal ids have equal tags, so
+  /// grouping a user's tallies by id rarely needs the ids themselves.
+  std::uint32_t tag = 0;
+  std::uint16_t page_views = 0, clicks = 0;  ///< a code ends before a count overflows
 };
 static_assert(sizeof(SessionTally) == 32);
 
@@ -466,7 +539,7 @@ class EventLog final : public io::RecordPreparer {
   /// Whether the log tallies sessions (LogColumns::session_tallies).
   bool tallies_sessions() const noexcept { return cols_.session_tallies.has_value(); }
   /// Per session code, its rows' tally (empty without LogColumns::session_tallies).
-  std::span<const SessionTally> session_tallies() const noexcept { return {tallies_.begin(), tallies_.size()}; }
+  const CodedRuns<SessionTally>& session_tallies() const noexcept { return tallies_; }
   std::uint32_t segment_count() const noexcept { return segs_.size(); }
   /// --by name/value pairs of segment s, in --by order.
   Dims segment_dims(std::uint32_t s) const;
@@ -536,7 +609,7 @@ class EventLog final : public io::RecordPreparer {
   std::vector<double> values_;           // their values
   StringPool users_, names_, features_, segs_;
   SessionIds sessions_;
-  PodBuffer<SessionTally> tallies_;  // per session code, with session_tallies
+  CodedRuns<SessionTally> tallies_;  // per session code, with session_tallies
   std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned
   std::optional<time::Micros> min_ts_, max_ts_;
   // Row folding (fold_rows): per class (1-3) and user, the row of the current

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "../../src/kinds/events_store.hpp"
 #include "kpi/kinds/aggregator.hpp"
 #include "kpi/kinds/events.hpp"
 #include "events_fixture.hpp"
@@ -221,6 +223,73 @@ TEST_CASE("events: session timeout boundary and session_id grouping", "[events]"
   CHECK(val(jun, "sessions") == 0);
   CHECK(val(jun, "actions") == 0);
   CHECK(val(jun, "active_users") == 1);  // activity is still per day
+}
+
+TEST_CASE("events: records numbered by code stay numbered across adopted runs", "[events]") {
+  events_detail::CodedRuns<int> log, part, empty, last;
+  for (int i = 0; i < 5; ++i) log.push_back(i);
+  for (int i = 5; i < 12; ++i) part.push_back(i);
+  for (int i = 12; i < 15; ++i) last.push_back(i);
+  CHECK(log.adopt(std::move(part)) == 5);
+  CHECK(part.empty());
+  CHECK(log.adopt(std::move(empty)) == 12);  // adds no run
+  CHECK(log.adopt(std::move(last)) == 12);
+  log.push_back(15);  // into the last run
+  REQUIRE(log.size() == 16);
+  for (std::size_t code = 0; code < log.size(); ++code) CHECK(log[code] == static_cast<int>(code));
+  std::size_t visited = 0;
+  log.for_each([&](std::size_t code, const int& v) {
+    CHECK(v == static_cast<int>(code));
+    ++visited;
+  });
+  CHECK(visited == 16);
+  log[7] = 70;
+  CHECK(log[7] == 70);
+  CHECK(log[8] == 8);
+  log.clear();
+  CHECK(log.empty());
+  log.push_back(1);
+  CHECK(log[0] == 1);
+}
+
+TEST_CASE("events: a session past 65535 page views, and two ids of one tag", "[events]") {
+  // Two ids with equal SessionIds tags (32 hash bits: a search of some 100k ids
+  // finds a pair): tags must only ever rule ids out, never match them.
+  events_detail::SessionIds ids;
+  std::unordered_map<std::uint32_t, std::string> by_tag;
+  std::string x, y;
+  for (std::uint32_t k = 0; x.empty(); ++k) {
+    std::string id = "sess-";
+    id += std::to_string(k);
+    const auto [it, fresh] = by_tag.emplace(ids.tag(ids.add(0, id)), id);
+    if (!fresh) {
+      x = it->second;
+      y = id;
+    }
+  }
+  INFO(x << " and " << y);
+  const std::vector<std::string> header{"user_id", "timestamp", "event", "session_id"};
+  Feed f(make_events_aggregator(opts(), utc_context()), header);
+  // u1: x, y, x again: x is one session of 20 min (its two codes merge), y another.
+  REQUIRE(f.add({"u1", "2025-05-01T10:00:00Z", "other", x}));
+  REQUIRE(f.add({"u1", "2025-05-01T10:10:00Z", "other", y}));
+  REQUIRE(f.add({"u1", "2025-05-01T10:20:00Z", "other", x}));
+  // u2: one session of 70000 page views, a second apart, then 3 clicks: its
+  // tally's 16-bit page-view count would wrap, so the id takes a new code.
+  const auto stamp = [](int s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "2025-05-02T%02d:%02d:%02dZ", s / 3600, s / 60 % 60, s % 60);
+    return std::string(buf);
+  };
+  for (int s = 0; s < 70000; ++s) REQUIRE(f.add({"u2", stamp(s), "page_view", "big"}));
+  for (int s = 70000; s < 70003; ++s) REQUIRE(f.add({"u2", stamp(s), "click", "big"}));
+  const Table t = f.finish();
+  const Group& may = group(t, "2025-05");
+  CHECK(val(may, "sessions") == 3);
+  CHECK(val(may, "total_session_duration") == 1200 + 0 + 70002);
+  CHECK(val(may, "page_views") == 70000);
+  CHECK(val(may, "clicks") == 3);
+  CHECK(val(may, "actions") == 3 + 70003);
 }
 
 TEST_CASE("events: activation window edge and undecidable users", "[events]") {
