@@ -236,6 +236,13 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
   Status resolve(Table& table);
   void group_session_codes();
   void merge_session_runs(std::vector<SessionRun>& runs) const;
+  // A hint that `user`'s session tallies are read next: they lie far apart
+  // (codes follow the input), a cache miss each.
+  void prefetch_tallies(std::uint32_t user) const noexcept {
+    const CodedRuns<SessionTally>& tallies = log_.session_tallies();
+    for (std::uint32_t k = user_codes_at_[user]; k < user_codes_at_[user + 1]; ++k)
+      __builtin_prefetch(&tallies[codes_of_user_[k]]);
+  }
   void measure_segment(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid, const Dims& dims, std::vector<std::vector<Group>>& out,
                        std::vector<std::string>& warnings);
   Tally tally_users(const SortedEvents& ev, std::size_t b, std::size_t e, const kinds::PeriodGrid& grid) const;
@@ -332,16 +339,36 @@ Expected<Table> EventsAggregator::finish() {
   return table;
 }
 
-// Lists each user's session codes (a counting sort of the tallies by user).
+// Fewer events (or session codes) than this are measured (grouped) on one thread.
+constexpr std::size_t kParallelTallyMin = std::size_t{1} << 16;
+
+// Lists each user's session codes, ascending (a counting sort of the tallies
+// by user; each thread counts and places one range of codes).
 void EventsAggregator::group_session_codes() {
   const CodedRuns<SessionTally>& tallies = log_.session_tallies();
-  user_codes_at_.assign(std::size_t{log_.users().size()} + 1, 0);
-  tallies.for_each([&](std::size_t, const SessionTally& t) { ++user_codes_at_[t.user + 1]; });
-  std::partial_sum(user_codes_at_.begin(), user_codes_at_.end(), user_codes_at_.begin());
-  codes_of_user_.resize(tallies.size());
-  std::vector<std::uint32_t> next(user_codes_at_.begin(), user_codes_at_.end() - 1);
-  tallies.for_each([&](std::size_t code, const SessionTally& t) {
-    codes_of_user_[next[t.user]++] = static_cast<std::uint32_t>(code);
+  const std::size_t users = log_.users().size(), n = tallies.size();
+  const std::size_t nt = n < kParallelTallyMin ? 1 : io::bulk_threads();
+  const auto range = [&](std::size_t k) { return std::pair{n * k / nt, n * (k + 1) / nt}; };
+  // next[k][u]: where range k's first code of user u goes.
+  std::vector<std::vector<std::uint32_t>> next(nt);
+  run_parallel(nt, [&](std::size_t k) {
+    next[k].assign(users, 0);
+    const auto [lo, hi] = range(k);
+    tallies.for_each(lo, hi, [&](std::size_t, const SessionTally& t) { ++next[k][t.user]; });
+  });
+  user_codes_at_.resize(users + 1);
+  std::uint32_t at = 0;
+  for (std::size_t u = 0; u < users; ++u) {
+    user_codes_at_[u] = at;
+    for (std::size_t k = 0; k < nt; ++k) at += std::exchange(next[k][u], at);
+  }
+  user_codes_at_[users] = at;
+  codes_of_user_.resize(n);
+  run_parallel(nt, [&](std::size_t k) {
+    const auto [lo, hi] = range(k);
+    tallies.for_each(lo, hi, [&](std::size_t code, const SessionTally& t) {
+      codes_of_user_[next[k][t.user]++] = static_cast<std::uint32_t>(code);
+    });
   });
 }
 
@@ -437,6 +464,7 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
     std::size_t ue = ub;
     while (ue < e && ev[ue].user == ev[ub].user) ++ue;
     std::size_t next_user = ue;
+    if (tallied_ && next_user < e) prefetch_tallies(ev[next_user].user);
     while (ue > ub && ev[ue - 1].ts >= grid.end()) --ue;  // rows after the range are ignored
     if (ue == ub) {
       ub = next_user;
@@ -622,9 +650,6 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
   }
   return tally;
 }
-
-// Fewer events than this in a segment are measured on one thread.
-constexpr std::size_t kParallelTallyMin = std::size_t{1} << 16;
 
 // tally_users over [b, e), cut at user boundaries into one range per core.
 Tally EventsAggregator::tally_segment(const SortedEvents& ev, std::size_t b, std::size_t e,

@@ -234,8 +234,15 @@ class CodedRuns {
   /// Calls f(code, record) for every record, in code order.
   template <class F>
   void for_each(const F& f) const {
-    for (std::size_t r = 0; r < runs_.size(); ++r)
-      for (std::size_t i = 0; i < runs_[r].size(); ++i) f(bases_[r] + i, runs_[r][i]);
+    for_each(0, size_, f);
+  }
+  /// The same for codes [lo, hi).
+  template <class F>
+  void for_each(std::size_t lo, std::size_t hi, const F& f) const {
+    for (std::size_t r = 0; r < runs_.size() && lo < hi; ++r) {
+      const std::size_t end = bases_[r] + runs_[r].size();
+      for (; lo < std::min(hi, end); ++lo) f(lo, runs_[r][lo - bases_[r]]);
+    }
   }
 
  private:
