@@ -182,11 +182,13 @@ class PodBuffer {
   std::size_t mapped_ = 0;  // bytes, see grow_block
 };
 
-/// Records numbered by code (session ids, session tallies) kept in runs, one
-/// per absorbed bulk part: absorbing a part moves its records over instead of
-/// copying them (tens of MB of fresh pages on a large file). Code c is the
-/// c-th record across the runs in order. A part has one run, where a lookup is
-/// an index; with several, it searches the runs' first codes.
+/// Records numbered by code (session ids, session tallies) kept in runs:
+/// absorbing a large bulk part (a file's chunk) moves its records over instead
+/// of copying them (tens of MB of fresh pages on a large file), while a small
+/// one (a pipe's block) is copied, so that runs stay few and the part keeps
+/// its memory for the next block. Code c is the c-th record across the runs
+/// in order. A part has one run, where a lookup is an index; with several, it
+/// searches the runs' first codes.
 template <class T>
 class CodedRuns {
  public:
@@ -209,10 +211,20 @@ class CodedRuns {
     const auto [r, i] = locate(code);
     return runs_[r][i];
   }
-  /// Moves `other`'s runs after this one's, `other` left empty: its code c
-  /// becomes base + c, base being the return value.
+  /// Appends `other`'s records after this one's, `other` left empty: its
+  /// code c becomes base + c, base being the return value. Its runs move over
+  /// when it holds at least a quarter of what this one holds (so a log of n
+  /// records has O(log n) runs); else they are copied into the last run.
   std::size_t adopt(CodedRuns&& other) {
     const std::size_t base = size_;
+    if (!runs_.empty() && other.size_ < size_ / 4) {
+      PodBuffer<T>& last = runs_.back();
+      last.reserve(last.size() + other.size_);
+      other.for_each([&](std::size_t, const T& v) { last.push_back(v); });
+      size_ += other.size_;
+      other.clear();
+      return base;
+    }
     for (PodBuffer<T>& run : other.runs_) {
       if (run.empty()) continue;
       bases_.push_back(size_);

@@ -234,15 +234,23 @@ TEST_CASE("events: records numbered by code stay numbered across adopted runs", 
   CHECK(part.empty());
   CHECK(log.adopt(std::move(empty)) == 12);  // adds no run
   CHECK(log.adopt(std::move(last)) == 12);
+  CHECK(log.runs().size() == 3);  // parts of at least a quarter of the log move over
   log.push_back(15);  // into the last run
-  REQUIRE(log.size() == 16);
+  events_detail::CodedRuns<int> block;  // a smaller one is copied into the last run
+  block.push_back(16);
+  CHECK(log.adopt(std::move(block)) == 16);
+  CHECK(log.runs().size() == 3);
+  CHECK(block.empty());
+  block.push_back(-1);  // and is filled again
+  CHECK(block[0] == -1);
+  REQUIRE(log.size() == 17);
   for (std::size_t code = 0; code < log.size(); ++code) CHECK(log[code] == static_cast<int>(code));
   std::size_t visited = 0;
   log.for_each([&](std::size_t code, const int& v) {
     CHECK(v == static_cast<int>(code));
     ++visited;
   });
-  CHECK(visited == 16);
+  CHECK(visited == 17);
   log[7] = 70;
   CHECK(log[7] == 70);
   CHECK(log[8] == 8);
