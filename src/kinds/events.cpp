@@ -430,6 +430,14 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
   const std::int32_t mk1 = time::period_key(time::Period::month, grid.last_day());
   tally.week_users.assign(static_cast<std::size_t>(wk1 - wk0) + 1, 0);
   tally.month_users.assign(static_cast<std::size_t>(mk1 - mk0) + 1, 0);
+  // Each in-range day's week and month (as offsets from the first), looked up
+  // rather than computed at every active day.
+  std::vector<std::int32_t> week_of(tally.day_users.size()), month_of(tally.day_users.size());
+  for (std::size_t i = 0; i < week_of.size(); ++i) {
+    const Day d = grid.first_day() + static_cast<Day>(i);
+    week_of[i] = time::period_key(time::Period::week, d) - wk0;
+    month_of[i] = time::period_key(time::Period::month, d) - mk0;
+  }
   std::vector<PeriodCounts>& pc = tally.pc;
   std::vector<std::uint64_t>& day_users = tally.day_users;
   std::vector<std::uint64_t>& week_users = tally.week_users;
@@ -506,11 +514,11 @@ Tally EventsAggregator::tally_users(const SortedEvents& ev, std::size_t b, std::
       PeriodCounts& c = pc[cur_period];
       const bool active = active_mask_.empty() || active_mask_[x.event];
       if (active && (!any_active || d != last_active_day)) {
-        ++day_users[static_cast<std::size_t>(d - grid.first_day())];
-        const std::int32_t wk = time::period_key(time::Period::week, d);
-        const std::int32_t mk = time::period_key(time::Period::month, d);
-        if (!any_active || wk != last_week) ++week_users[static_cast<std::size_t>(wk - wk0)];
-        if (!any_active || mk != last_month) ++month_users[static_cast<std::size_t>(mk - mk0)];
+        const auto day = static_cast<std::size_t>(d - grid.first_day());
+        ++day_users[day];
+        const std::int32_t wk = week_of[day], mk = month_of[day];
+        if (!any_active || wk != last_week) ++week_users[static_cast<std::size_t>(wk)];
+        if (!any_active || mk != last_month) ++month_users[static_cast<std::size_t>(mk)];
         if (cur_period != last_active_period) ++c.active;
         last_active_day = d;
         last_week = wk;

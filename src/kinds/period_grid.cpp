@@ -35,10 +35,15 @@ Expected<std::optional<PeriodGrid>> PeriodGrid::make(const TimeContext& time, ti
     return Error(std::move(msg));
   }
   g.count_ = count;
-  return std::optional<PeriodGrid>{g};
+  if (g.days() <= kIndexedDays) {
+    g.index_of_day_.resize(static_cast<std::size_t>(g.days()));
+    for (time::Day d = g.first_; d <= g.last_; ++d)
+      g.index_of_day_[static_cast<std::size_t>(d - g.first_)] = static_cast<std::uint32_t>(g.compute_index_of(d));
+  }
+  return std::optional<PeriodGrid>{std::move(g)};
 }
 
-std::size_t PeriodGrid::index_of(time::Day d) const noexcept {
+std::size_t PeriodGrid::compute_index_of(time::Day d) const noexcept {
   return static_cast<std::size_t>(time::period_key(period_, d) - first_key_);
 }
 

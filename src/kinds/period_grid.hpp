@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kpi/error.hpp"
 #include "kpi/input.hpp"
@@ -54,7 +55,10 @@ class PeriodGrid {
   bool contains_instant(time::Micros ts) const noexcept { return ts >= begin_ && ts < end_; }
 
   /// Index of the period holding in-range day `d`. REQUIRES: contains(d).
-  std::size_t index_of(time::Day d) const noexcept;
+  std::size_t index_of(time::Day d) const noexcept {
+    if (!index_of_day_.empty()) return index_of_day_[static_cast<std::size_t>(d - first_)];
+    return compute_index_of(d);
+  }
   /// time::period_key of period i.
   std::int32_t key(std::size_t i) const noexcept { return first_key_ + static_cast<std::int32_t>(i); }
   std::string label(std::size_t i) const;
@@ -63,11 +67,18 @@ class PeriodGrid {
   time::Day last_in_range(std::size_t i) const noexcept;
 
  private:
+  // A range of at most this many days keeps each day's period index: the
+  // analyses ask per event and per session, and a month or quarter costs a
+  // civil-date conversion to compute.
+  static constexpr std::int32_t kIndexedDays = 1 << 16;
+  std::size_t compute_index_of(time::Day d) const noexcept;
+
   time::Period period_ = time::Period::month;
   time::Day first_ = 0, last_ = 0;
   time::Micros begin_ = 0, end_ = 0;
   std::int32_t first_key_ = 0;
   std::size_t count_ = 0;
+  std::vector<std::uint32_t> index_of_day_;  // per day of the range, when it has at most kIndexedDays
 };
 
 }  // namespace kpi::kinds

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../../src/kinds/events_store.hpp"
+#include "../../src/kinds/period_grid.hpp"
 #include "kpi/kinds/aggregator.hpp"
 #include "kpi/kinds/events.hpp"
 #include "events_fixture.hpp"
@@ -223,6 +224,33 @@ TEST_CASE("events: session timeout boundary and session_id grouping", "[events]"
   CHECK(val(jun, "sessions") == 0);
   CHECK(val(jun, "actions") == 0);
   CHECK(val(jun, "active_users") == 1);  // activity is still per day
+}
+
+TEST_CASE("events: a grid's period index of a day, looked up or computed", "[events]") {
+  // 2000-01-01 .. 2000-12-31 keeps a table; 1900 .. 2099 (73k days) computes.
+  for (const auto& [from, to] : {std::pair{"2000-01-01", "2000-12-31"}, std::pair{"1900-01-01", "2099-12-31"}}) {
+    const TimeContext tc = zone_context("UTC", from, to);
+    for (const time::Period p : {time::Period::day, time::Period::week, time::Period::month, time::Period::quarter,
+                                 time::Period::year, time::Period::all}) {
+      auto made = kinds::PeriodGrid::make(tc, p, std::nullopt, std::nullopt);
+      if (p == time::Period::day && std::string_view(from) == "1900-01-01") {
+        CHECK(!made);  // over kMaxPeriods
+        continue;
+      }
+      REQUIRE(made);
+      REQUIRE(*made);
+      const kinds::PeriodGrid& grid = **made;
+      INFO(from << " period " << static_cast<int>(p));
+      for (time::Day d = grid.first_day(); d <= grid.last_day(); d += (grid.days() > 1000 ? 7 : 1)) {
+        const auto want = static_cast<std::size_t>(time::period_key(p, d) - time::period_key(p, grid.first_day()));
+        if (grid.index_of(d) != want) {
+          CHECK(grid.index_of(d) == want);
+          break;
+        }
+      }
+      CHECK(grid.index_of(grid.last_day()) == grid.size() - 1);
+    }
+  }
 }
 
 TEST_CASE("events: records numbered by code stay numbered across adopted runs", "[events]") {
