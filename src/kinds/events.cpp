@@ -251,7 +251,8 @@ class EventsAggregator final : public EventLogSink<Aggregator> {
   ComputeOptions opt_;  // a copy: the aggregator must not depend on the caller keeping it alive
   bool tallied_;        // sessions by id come from the log's session tallies (log_.tallies_sessions())
   // With tallied_: per user, their session codes (codes_of_user_[user_codes_at_[u]..[u + 1]]).
-  std::vector<std::uint32_t> user_codes_at_, codes_of_user_;
+  // On huge pages: the grouping writes them at random.
+  PodBuffer<std::uint32_t> user_codes_at_, codes_of_user_;
   // Resolved in finish():
   std::array<std::uint32_t, kRoleCount> role_code_{};
   std::array<std::string, kRoleCount> role_name_{};
@@ -350,20 +351,24 @@ void EventsAggregator::group_session_codes() {
   const std::size_t nt = n < kParallelTallyMin ? 1 : io::bulk_threads();
   const auto range = [&](std::size_t k) { return std::pair{n * k / nt, n * (k + 1) / nt}; };
   // next[k][u]: where range k's first code of user u goes.
-  std::vector<std::vector<std::uint32_t>> next(nt);
+  std::vector<PodBuffer<std::uint32_t>> next(nt);
   run_parallel(nt, [&](std::size_t k) {
-    next[k].assign(users, 0);
+    next[k].grow_to(users, 0);
     const auto [lo, hi] = range(k);
     tallies.for_each(lo, hi, [&](std::size_t, const SessionTally& t) { ++next[k][t.user]; });
   });
-  user_codes_at_.resize(users + 1);
+  user_codes_at_.clear();
+  user_codes_at_.reserve(users + 1);
+  user_codes_at_.resize_for_overwrite(users + 1);
   std::uint32_t at = 0;
   for (std::size_t u = 0; u < users; ++u) {
     user_codes_at_[u] = at;
     for (std::size_t k = 0; k < nt; ++k) at += std::exchange(next[k][u], at);
   }
   user_codes_at_[users] = at;
-  codes_of_user_.resize(n);
+  codes_of_user_.clear();
+  codes_of_user_.reserve(n);
+  codes_of_user_.resize_for_overwrite(n);
   run_parallel(nt, [&](std::size_t k) {
     const auto [lo, hi] = range(k);
     tallies.for_each(lo, hi, [&](std::size_t code, const SessionTally& t) {

@@ -195,7 +195,7 @@ std::size_t home(std::uint32_t tag, std::size_t mask) noexcept { return (tag >> 
 std::uint64_t head_of(std::string_view s) noexcept { return load_head(s.data(), s.size()); }
 }  // namespace
 
-StringPool::StringPool() : table_(64) {}
+StringPool::StringPool() { table_.grow_to(64, Slot{}); }
 
 bool StringPool::matches(const Slot& slot, std::uint32_t tag, std::uint64_t head,
                          std::string_view s) const noexcept {
@@ -205,7 +205,7 @@ bool StringPool::matches(const Slot& slot, std::uint32_t tag, std::uint64_t head
 
 void StringPool::clear() {
   if (table_.empty())
-    table_.resize(64);  // moved from
+    table_.grow_to(64, Slot{});  // moved from
   else
     std::fill(table_.begin(), table_.end(), Slot{});
   strs_.clear();
@@ -213,7 +213,8 @@ void StringPool::clear() {
 }
 
 void StringPool::grow() {
-  std::vector<Slot> bigger(table_.size() * 2);
+  PodBuffer<Slot> bigger;
+  bigger.grow_to(table_.size() * 2, Slot{});
   const std::size_t mask = bigger.size() - 1;
   for (const Slot& slot : table_) {
     if (slot.id1 == 0) continue;
@@ -275,7 +276,7 @@ void SessionIds::clear() noexcept {
 }
 
 std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
-  if (user >= last_.size()) last_.resize(std::max<std::size_t>(user + 1, last_.size() * 2));
+  if (user >= last_.size()) last_.grow_to(std::max<std::size_t>(user + 1, last_.size() * 2), Latest{});
   Latest& last = last_[user];
   if (last.is(sid, *this)) return last.code;
   last.code = static_cast<std::uint32_t>(texts_.size());
@@ -944,9 +945,10 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   const std::size_t nt = n < kParallelMin ? 1 : io::bulk_threads();
   std::vector<std::size_t> cut(nt + 1);
   for (std::size_t t = 0; t <= nt; ++t) cut[t] = n * t / nt;
-  std::vector<std::vector<std::uint32_t>> next(nt, std::vector<std::uint32_t>(users, 0));
+  std::vector<PodBuffer<std::uint32_t>> next(nt);  // (huge pages: read and written at random)
   run_parallel(nt, [&](std::size_t t) {
-    std::vector<std::uint32_t>& count = next[t];
+    PodBuffer<std::uint32_t>& count = next[t];
+    count.grow_to(users, 0);
     for_each_event(runs, cut[t], cut[t + 1], [&](std::size_t, const PodBuffer<Event>& run, std::size_t k) {
       ++count[run[k].user];
     });
@@ -971,7 +973,7 @@ void group_by_user(std::vector<PodBuffer<Event>>& runs, std::size_t users, PodBu
   const std::span<const std::uint32_t> value_rows =
       beside.values_of != nullptr ? beside.values_of->value_rows() : std::span<const std::uint32_t>();
   run_parallel(nt, [&](std::size_t t) {
-    std::vector<std::uint32_t>& pos = next[t];
+    PodBuffer<std::uint32_t>& pos = next[t];
     // The next value's index in value_rows: a cursor, as input indices rise.
     std::size_t v = static_cast<std::size_t>(std::lower_bound(value_rows.begin(), value_rows.end(), cut[t]) -
                                              value_rows.begin());

@@ -317,7 +317,7 @@ class StringPool {
   };
   void grow();
   bool matches(const Slot& slot, std::uint32_t tag, std::uint64_t head, std::string_view s) const noexcept;
-  std::vector<Slot> table_;
+  PodBuffer<Slot> table_;  // on huge pages: one probe per row, at random
   PodBuffer<std::string_view> strs_;  // (grown without a copy, unlike a vector)
   StringArena arena_;
 };
@@ -394,7 +394,7 @@ class SessionIds {
       return sid.size() <= sizeof head ? same_bytes({head, sid.size()}, sid) : same_bytes(ids.str(code), sid);
     }
   };
-  std::vector<Latest> last_;  // per user: their latest id
+  PodBuffer<Latest> last_;  // per user: their latest id (on huge pages, read at random)
   CodedRuns<Text> texts_;     // per code
   StringArena arena_;         // ids longer than kInline
 };
