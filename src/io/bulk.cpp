@@ -77,12 +77,13 @@ BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t 
     }
   }
 }
-BulkChunk::BulkChunk(const BulkInput& input, std::string_view block)
+BulkChunk::BulkChunk(const BulkInput& input, std::string_view block, std::size_t readable_after)
     : BulkChunk(input, 0, 0) {
   first_ = false;  // a stream's blocks follow the header (or the reader's first look)
   bytes_ = block.data();
   is_block_ = true;
   len_ = block.size();
+  readable_after_ = readable_after;
 }
 BulkChunk::BulkChunk(BulkChunk&&) noexcept = default;
 BulkChunk& BulkChunk::operator=(BulkChunk&&) noexcept = default;
@@ -120,7 +121,7 @@ bool BulkChunk::refill() {
   if (next_read_ >= end_) return false;
   if (buf_ == nullptr) {
     cap_ = static_cast<std::size_t>(std::min<std::uint64_t>(kBufferBytes, end_ - next_read_));
-    buf_ = std::make_unique_for_overwrite<char[]>(cap_);
+    buf_ = std::make_unique_for_overwrite<char[]>(cap_ + kReadSlack);
   }
   const std::size_t tail = len_ - pos_;
   if (pos_ > 0) std::memmove(buf_.get(), buf_.get() + pos_, tail);
@@ -128,7 +129,7 @@ bool BulkChunk::refill() {
   len_ = tail;
   if (len_ == cap_) {
     if (cap_ >= ByteSource::kMaxRecordBytes) return false;  // the record reader says why
-    auto bigger = std::make_unique_for_overwrite<char[]>(cap_ * 2);
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap_ * 2 + kReadSlack);
     std::memcpy(bigger.get(), buf_.get(), len_);
     buf_ = std::move(bigger);
     cap_ *= 2;
@@ -142,6 +143,8 @@ bool BulkChunk::refill() {
   }
   next_read_ += n;
   len_ += n;
+  std::memset(buf_.get() + len_, 0, kReadSlack);  // loaded past the last line, never used
+  readable_after_ = kReadSlack;
   return true;
 }
 
@@ -204,15 +207,22 @@ BulkChunk::Step BulkChunk::split_delimited(std::string_view line, std::span<std:
     from = at + 1;
   };
 #if defined(__SSE2__)
-  // 16 bytes per step where x86-64 always has SSE2: exact byte compares.
+  // 16 bytes per step where x86-64 always has SSE2: exact byte compares. When
+  // the buffer has room after the line (kReadSlack), its last step loads past
+  // the end and masks those bytes off: no 8-byte and byte tails.
   const __m128i vd = _mm_set1_epi8(d), vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r');
   const __m128i vz = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
+  const auto step = [&](unsigned live) noexcept {  // the 16 bytes at i, those of `live`'s bits
     const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    care |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, vq), _mm_cmpeq_epi8(w, vr))));
-    high |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(w, _mm_cmpeq_epi8(w, vz))));
-    for (auto hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(w, vd))); hits != 0; hits &= hits - 1)
+    care |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, vq), _mm_cmpeq_epi8(w, vr)))) & live;
+    high |= static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(w, _mm_cmpeq_epi8(w, vz)))) & live;
+    for (auto hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(w, vd))) & live; hits != 0; hits &= hits - 1)
       cut(i + static_cast<std::size_t>(std::countr_zero(hits)));
+  };
+  for (; i + 16 <= n; i += 16) step(0xFFFFu);
+  if (i < n && static_cast<std::size_t>(bytes_ + len_ + readable_after_ - (p + i)) >= 16) {
+    step((1u << (n - i)) - 1u);
+    i = n;
   }
 #endif
   for (; i + 8 <= n; i += 8) {
@@ -283,7 +293,7 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
       spare_.pop_back();
     }
   }
-  if (buf == nullptr) buf = std::make_unique_for_overwrite<char[]>(cap);
+  if (buf == nullptr) buf = std::make_unique_for_overwrite<char[]>(cap + BulkChunk::kReadSlack);
   std::memcpy(buf.get(), carry_.data(), carry_.size());
   std::size_t len = carry_.size();
   while (len < cap && !eof_) {
@@ -298,6 +308,7 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
     len += static_cast<std::size_t>(got);
   }
   if (len == 0) return std::nullopt;  // the end of the input
+  std::memset(buf.get() + len, 0, BulkChunk::kReadSlack);  // loaded past the last line, never used
   // A block ends after its last line break; the input's last line needs none.
   std::size_t cut = len;
   if (!eof_) {
@@ -317,7 +328,9 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
   const std::string_view bytes(buf.get(), cut);
   const std::lock_guard blocks_lock(blocks_mutex_);
   blocks_.push_back(Block{std::move(buf), cut, offset, cap});
-  return std::pair<std::size_t, BulkChunk>(first_block_ + blocks_.size() - 1, BulkChunk(input_, bytes));
+  // After the block: the carried bytes, and the slack.
+  return std::pair<std::size_t, BulkChunk>(first_block_ + blocks_.size() - 1,
+                                           BulkChunk(input_, bytes, len - cut + BulkChunk::kReadSlack));
 }
 
 void BulkStream::taken(std::size_t k, std::uint64_t lines) {

@@ -70,8 +70,13 @@ class BulkChunk {
 
   BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end);
   /// The rows of a block of whole lines already in memory (a BulkStream's),
-  /// which must outlive the chunk.
-  BulkChunk(const BulkInput& input, std::string_view block);
+  /// which must outlive the chunk. `readable_after`: bytes after the block's
+  /// end that may be loaded (and ignored), kReadSlack for a whole-word
+  /// splitter; 0 is always safe.
+  BulkChunk(const BulkInput& input, std::string_view block, std::size_t readable_after = 0);
+  /// Bytes past the data that the splitter's 16-byte loads may read: buffers
+  /// made for chunks and blocks are this much longer than their data.
+  static constexpr std::size_t kReadSlack = 16;
   BulkChunk(const BulkChunk&) = delete;
   BulkChunk& operator=(const BulkChunk&) = delete;
   BulkChunk(BulkChunk&&) noexcept;
@@ -97,6 +102,7 @@ class BulkChunk {
   std::uint64_t next_read_, end_;    // file offsets still to read
   std::unique_ptr<char[]> buf_;
   const char* bytes_ = nullptr;      // buf_, or a stream's block
+  std::size_t readable_after_ = 0;   // bytes after bytes_ + len_ that may be loaded
   bool is_block_ = false;
   std::size_t cap_ = 0, pos_ = 0, len_ = 0;
   std::uint64_t rows_ = 0;
