@@ -22,7 +22,9 @@
 namespace kpi::io {
 namespace {
 
-constexpr std::size_t kBufferBytes = std::size_t{4} << 20;
+// A chunk's read buffer: small enough to stay in a core's L2 cache between
+// pread copying into it and the parser reading it (4 MiB went to L3 and back).
+constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
 
 
