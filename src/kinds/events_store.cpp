@@ -654,13 +654,11 @@ std::uint64_t EventLog::add_bulk_stream(io::BulkStream& stream) {
       part.recycle_part();
       bool ok = false;
       try {
-        // Room for short rows, grown if they are shorter: the part's events are
-        // written once, on pages the log then keeps.
-        part.runs_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
-        if (has_details()) part.details_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
+        // Room for short rows, grown if they are shorter; kept from block to
+        // block, as absorb copies a block's events (but the first few's).
+        if (part.runs_.empty()) part.runs_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
+        if (has_details() && part.details_.empty()) part.details_.emplace_back().reserve(stream.block_bytes() / 32 + 1);
         ok = part.take(chunk);
-        for (PodBuffer<Event>& run : part.runs_) run.shrink_to_fit();
-        for (PodBuffer<EventDetail>& run : part.details_) run.shrink_to_fit();
       } catch (const std::bad_alloc&) {
         ok = false;  // the record reader meets it too, and reports it
       }
@@ -717,8 +715,6 @@ bool EventLog::take(io::BulkChunk& chunk) {
 
 // Appends a part's events after this log's, mapping its string ids to this
 // log's (interning them in the part's id order, which is first-seen order).
-// The part's runs are rewritten in place (on up to `threads` cores) and moved
-// over, never copied.
 void EventLog::absorb(EventLog& part, std::size_t threads) {
   forget_fold_slots();  // they point into the run that was the last one
   if (!min_ts_) {  // then no row came yet, stored or left out
@@ -739,6 +735,55 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
     for (SessionTally& t : run) t.user = users[t.user];
   tallies_.adopt(std::move(part.tallies_));
   const std::size_t base = count_;
+  if (!runs_.empty() && part.count_ < count_ / 4) {
+    append_copies(part, users, names, features, session_base);
+  } else {
+    remap_and_move(part, users, names, features, session_base, threads);
+  }
+  for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
+  for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
+  values_.insert(values_.end(), part.values_.begin(), part.values_.end());
+  if (part.unsegmented_ != kNone && unsegmented_ == kNone) unsegmented_ = segs[part.unsegmented_];
+  if (part.min_ts_ && (!min_ts_ || *part.min_ts_ < *min_ts_)) min_ts_ = part.min_ts_;
+  if (part.max_ts_ && (!max_ts_ || *part.max_ts_ > *max_ts_)) max_ts_ = part.max_ts_;
+}
+
+// absorb() of a part smaller than a quarter of the log (a pipe's block): its
+// events and details are copied, remapped, after the log's last run. The part
+// keeps its runs' memory for the next block: moving them over cost each block
+// fresh pages (a huge page or two zeroed for a fraction of it used).
+void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
+                             std::span<const std::uint32_t> features, std::uint32_t session_base) {
+  PodBuffer<Event>& events = runs_.back();
+  events.reserve(events.size() + part.count_);
+  for (PodBuffer<Event>& run : part.runs_) {
+    for (Event e : run) {
+      e.user = users[e.user];
+      e.event = names[e.event];
+      events.push_back(e);
+    }
+    run.clear();
+  }
+  if (has_details()) {
+    PodBuffer<EventDetail>& details = details_.back();
+    details.reserve(details.size() + part.count_);
+    for (PodBuffer<EventDetail>& run : part.details_) {
+      for (EventDetail d : run) {
+        if (d.session != kNone) d.session += session_base;
+        if (d.feature != kNone) d.feature = features[d.feature];
+        details.push_back(d);
+      }
+      run.clear();
+    }
+  }
+  count_ += std::exchange(part.count_, 0);
+}
+
+// absorb() of a large part (a file's chunk): its runs are rewritten in place,
+// on up to `threads` cores, and moved over, never copied.
+void EventLog::remap_and_move(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
+                              std::span<const std::uint32_t> features, std::uint32_t session_base,
+                              std::size_t threads) {
   const std::size_t n = part.count_;
   const std::size_t nt = n < kParallelMin ? 1 : threads;
   run_parallel(nt, [&](std::size_t t) {
@@ -765,12 +810,6 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
   part.runs_.clear();
   part.details_.clear();
   part.count_ = 0;
-  for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
-  for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
-  values_.insert(values_.end(), part.values_.begin(), part.values_.end());
-  if (part.unsegmented_ != kNone && unsegmented_ == kNone) unsegmented_ = segs[part.unsegmented_];
-  if (part.min_ts_ && (!min_ts_ || *part.min_ts_ < *min_ts_)) min_ts_ = part.min_ts_;
-  if (part.max_ts_ && (!max_ts_ || *part.max_ts_ > *max_ts_)) max_ts_ = part.max_ts_;
 }
 
 const Event& EventLog::event(std::size_t i) const noexcept {
@@ -791,11 +830,12 @@ std::vector<PodBuffer<Event>> EventLog::take_runs() noexcept {
   return std::exchange(runs_, {});
 }
 
-// Empties an absorbed part (absorb moved its events, and its session ids'
-// bytes, into the log) for the next block.
+// Empties an absorbed part (absorb copied or moved its events, and its
+// session ids' bytes, into the log) for the next block, keeping the memory
+// of runs it still holds.
 void EventLog::recycle_part() {
-  runs_.clear();
-  details_.clear();
+  for (PodBuffer<Event>& run : runs_) run.clear();
+  for (PodBuffer<EventDetail>& run : details_) run.clear();
   count_ = 0;
   segs_of_.clear();
   value_rows_.clear();

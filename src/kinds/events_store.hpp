@@ -591,6 +591,10 @@ class EventLog final : public io::RecordPreparer {
   void store(const Decoded& d, const TextOf& text_of);
   bool take(io::BulkChunk& chunk);
   void absorb(EventLog& part, std::size_t threads);
+  void append_copies(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
+                     std::span<const std::uint32_t> features, std::uint32_t session_base);
+  void remap_and_move(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
+                      std::span<const std::uint32_t> features, std::uint32_t session_base, std::size_t threads);
   void recycle_part();
   void take_data(EventLog& part);
   // row_kind: kLeftOut, or the RowFold class (bits kFoldClass) and whether the
