@@ -173,7 +173,8 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
     }
     Step step = Step::decline;
     if (input_->format == Format::ndjson) {  // (split_flat_object takes a CRLF's CR itself)
-      switch (split_flat_object(line, keys_, slots, scratch_)) {
+      if (key_memo_ == nullptr) key_memo_ = std::make_unique<FlatKeyMemo>();
+      switch (split_flat_object(line, keys_, slots, scratch_, *key_memo_)) {
         case FlatRow::row: step = Step::row; break;
         case FlatRow::blank: continue;
         case FlatRow::decline: return Step::decline;

@@ -487,10 +487,11 @@ class FlatParser {
 
 #if defined(__SSE2__)
   // The plain road, after frame(): kNotPlain for an object not for it, else as object().
-  FlatRow plain_object(std::span<const std::string_view> keys, std::span<std::string_view> out) {
+  FlatRow plain_object(std::span<const std::string_view> keys, std::span<std::string_view> out, FlatKeyMemo* memo) {
     QuoteMap quotes;
     if (!quotes.build(s_.data() + open_, end_ + 1 - open_) || keys.size() > kMaxPlainKeys) return kNotPlain;
     keys_ = keys;
+    memo_ = memo;
     i_ = open_ + 1;
     unsigned seen = 0;  // the slots bound
     if (token() == '}') {
@@ -568,11 +569,12 @@ class FlatParser {
   bool plain_members(std::span<std::string_view> out, const QuoteMap& map, unsigned& bound) {
     QuoteCursor quotes(map);
     unsigned seen = 0;
+    std::size_t member = 0;
     while (true) {
       if (token() != '"') return false;
       const std::string_view key = plain_string(quotes);
       if (key.data() == nullptr) return false;
-      const unsigned slots = slots_of(keys_, key);
+      const unsigned slots = slots_at(member++, key);
       // A duplicate or dotted bound key declines, as in members(). (No '.' in
       // the object: none in a key.)
       if ((slots & seen) != 0 || (slots != 0 && map.dots() && LineKey(key).has_dot())) return false;
@@ -592,6 +594,18 @@ class FlatParser {
       bound = seen;
       return next == '}' && i_ == end_;
     }
+  }
+
+  // slots_of the key at member position `member`, asking the memo first.
+  unsigned slots_at(std::size_t member, std::string_view key) noexcept {
+    const std::size_t n = key.size();
+    if (memo_ == nullptr || member >= FlatKeyMemo::kPositions || n == 0 || n > 16) return slots_of(keys_, key);
+    FlatKeyMemo::Entry& e = memo_->at[member];
+    if (e.size == n && same_short(key.data(), e.bytes, n)) return e.slots;
+    e.size = n;
+    std::memcpy(e.bytes, key.data(), n);
+    e.slots = slots_of(keys_, key);
+    return e.slots;
   }
 
   // A string at s_[i_] == '"' on the plain road: it ends at the next quote.
@@ -709,19 +723,20 @@ class FlatParser {
   std::size_t end_ = 0;      // the object's closing '}' (find_close)
   std::uint64_t high_ = 0;  // non-zero once a byte >= 0x80 may have gone by
   std::span<const std::string_view> keys_;  // the plain road's
+  FlatKeyMemo* memo_ = nullptr;             // the plain road's, if any
 };
 
 // The plain road: a FlatRow, or kNotPlain for a line not for it. (Not
 // std::optional: that comes back in memory, two small stores read back as one
 // word, which waits for both.)
 FlatRow plain_road(std::string_view line, std::span<const std::string_view> keys, std::span<std::string_view> out,
-                   std::string& scratch) {
+                   std::string& scratch, FlatKeyMemo* memo) {
 #if defined(__SSE2__)
   FlatParser parser(line, scratch);
   if (const FlatRow framed = parser.frame(); framed != FlatRow::row) return framed;
-  return parser.plain_object(keys, out);
+  return parser.plain_object(keys, out, memo);
 #else
-  (void)line, (void)keys, (void)out, (void)scratch;
+  (void)line, (void)keys, (void)out, (void)scratch, (void)memo;
   return kNotPlain;
 #endif
 }
@@ -735,20 +750,34 @@ FlatRow general_road(std::string_view line, std::span<const std::string_view> ke
 
 }  // namespace
 
-FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
-                          std::span<std::string_view> out, std::string& scratch) {
-  const FlatRow plain = plain_road(line, keys, out, scratch);
+namespace {
+
+FlatRow split_either_road(std::string_view line, std::span<const std::string_view> keys,
+                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo* memo) {
+  const FlatRow plain = plain_road(line, keys, out, scratch, memo);
   if (plain != kNotPlain && plain != FlatRow::decline) return plain;
   return general_road(line, keys, out, scratch);
+}
+
+}  // namespace
+
+FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
+                          std::span<std::string_view> out, std::string& scratch) {
+  return split_either_road(line, keys, out, scratch, nullptr);
+}
+
+FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
+                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo& memo) {
+  return split_either_road(line, keys, out, scratch, &memo);
 }
 
 namespace detail {
 
 std::optional<FlatRow> split_flat_object_on(FlatRoad road, std::string_view line,
                                             std::span<const std::string_view> keys, std::span<std::string_view> out,
-                                            std::string& scratch) {
+                                            std::string& scratch, FlatKeyMemo* memo) {
   if (road == FlatRoad::general) return general_road(line, keys, out, scratch);
-  const FlatRow plain = plain_road(line, keys, out, scratch);
+  const FlatRow plain = plain_road(line, keys, out, scratch, memo);
   if (plain == kNotPlain) return std::nullopt;
   return plain;
 }

@@ -31,6 +31,25 @@ enum class FlatRow { row, blank, decline };
 FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
                           std::span<std::string_view> out, std::string& scratch);
 
+/// What the keys at each member position of the last lines were bound to. The
+/// lines of one export repeat their keys in one order, so a key is compared
+/// with the one last met at its position before it is looked up among the
+/// bound keys (most of an NDJSON row's lookups). A reader keeps one per
+/// binding; a new one remembers nothing.
+struct FlatKeyMemo {
+  static constexpr std::size_t kPositions = 8;  ///< the first members of a line
+  struct Entry {
+    std::size_t size = 0;  ///< 0: nothing remembered (keys of 1 to 16 bytes are)
+    char bytes[16] = {};
+    unsigned slots = 0;    ///< bit k: bound to keys[k]
+  };
+  Entry at[kPositions];
+};
+
+/// split_flat_object with a memo. REQUIRES: the same `keys` at every call with `memo`.
+FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
+                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo& memo);
+
 namespace detail {
 
 /// For tests only: the two roads split_flat_object takes. `general` reads any line;
@@ -43,7 +62,7 @@ enum class FlatRoad { general, plain };
 /// outcome on either road).
 std::optional<FlatRow> split_flat_object_on(FlatRoad road, std::string_view line,
                                             std::span<const std::string_view> keys, std::span<std::string_view> out,
-                                            std::string& scratch);
+                                            std::string& scratch, FlatKeyMemo* memo = nullptr);
 
 }  // namespace detail
 

@@ -636,10 +636,10 @@ struct RoadSplit {
 };
 
 RoadSplit split_on(FlatRoad road, std::string_view line, const std::vector<std::string_view>& keys,
-                   std::string& scratch) {
+                   std::string& scratch, kpi::io::FlatKeyMemo* memo = nullptr) {
   std::vector<std::string_view> out(keys.size(), "stale");
   RoadSplit s;
-  s.outcome = split_flat_object_on(road, line, keys, out, scratch);
+  s.outcome = split_flat_object_on(road, line, keys, out, scratch, memo);
   if (s.outcome == FlatRow::row) s.slots = out;
   return s;
 }
@@ -743,14 +743,18 @@ TEST_CASE("flat_json: the plain road agrees with the general road", "[flat_json]
   const std::vector<std::string_view> few = {"user_id", "timestamp", "event"};
   PlainLineGenerator gen(20250305);
   std::string scratch;
+  kpi::io::FlatKeyMemo memo_keys, memo_few;  // one per binding, as a reader keeps
   std::size_t plain = 0, plain_rows = 0, plain_declines = 0;
   for (std::size_t n = 0; n < kLines; ++n) {
     const std::string line = gen.line();
-    const std::vector<std::string_view>& bound = n % 4 == 3 ? few : keys;
+    const bool with_few = n % 4 == 3;
+    const std::vector<std::string_view>& bound = with_few ? few : keys;
+    kpi::io::FlatKeyMemo& memo = with_few ? memo_few : memo_keys;
     INFO("line " << n << ": " << printable(line));
     const RoadSplit general = split_on(FlatRoad::general, line, bound, scratch);
     REQUIRE(general.outcome.has_value());
-    const RoadSplit fast = split_on(FlatRoad::plain, line, bound, scratch);
+    // Every other line through the memo: the memo then meets lines it did not see.
+    const RoadSplit fast = split_on(FlatRoad::plain, line, bound, scratch, n % 2 == 0 ? &memo : nullptr);
     if (fast.outcome) {
       ++plain;
       plain_rows += *fast.outcome == FlatRow::row;
@@ -765,7 +769,8 @@ TEST_CASE("flat_json: the plain road agrees with the general road", "[flat_json]
     }
     // And split_flat_object, whichever road it takes, as the general road.
     std::vector<std::string_view> out(bound.size(), "stale");
-    const FlatRow got = split_flat_object(line, bound, out, scratch);
+    const FlatRow got = n % 2 == 1 ? split_flat_object(line, bound, out, scratch, memo)
+                                   : split_flat_object(line, bound, out, scratch);
     REQUIRE(outcome_name(got) == std::string(outcome_name(*general.outcome)));
     if (got == FlatRow::row) {
       for (std::size_t slot = 0; slot < out.size(); ++slot) {
@@ -782,6 +787,28 @@ TEST_CASE("flat_json: the plain road agrees with the general road", "[flat_json]
     CHECK(plain_rows > kLines / 4);
     CHECK(plain_declines > kLines / 20);
   }
+}
+
+TEST_CASE("flat_json: the key memo follows a change of key order and of key bytes", "[flat_json]") {
+  const std::vector<std::string_view> keys = {"user_id", "event", "ts"};
+  kpi::io::FlatKeyMemo memo;
+  std::string scratch;
+  std::vector<std::string_view> out(keys.size());
+  const auto row = [&](std::string_view line) {
+    REQUIRE(kpi::io::split_flat_object(line, keys, out, scratch, memo) == FlatRow::row);
+    return std::vector<std::string>(out.begin(), out.end());
+  };
+  using Row = std::vector<std::string>;
+  const std::string pad(16, ' ');  // (lines of at least 16 bytes take the plain road)
+  for (int k = 0; k < 3; ++k)
+    CHECK(row(R"({"user_id":"u1","event":"view","ts":"t1"})" + pad) == Row{"u1", "view", "t1"});
+  // Same positions, other order: each position's key changes.
+  CHECK(row(R"({"event":"buy","ts":"t2","user_id":"u2"})" + pad) == Row{"u2", "buy", "t2"});
+  // Keys of the remembered sizes but other bytes bind nothing; an unbound key
+  // in the first position.
+  CHECK(row(R"({"evenT":"x","user_iD":"y","ts":"t3"})" + pad) == Row{"", "", "t3"});
+  CHECK(row(R"({"user_id":"u4","event":"e4","ts":"t4"})" + pad) == Row{"u4", "e4", "t4"});
+  CHECK(row(R"({"zz":1,"user_id":"u5","event":"e5","ts":"t5"})" + pad) == Row{"u5", "e5", "t5"});
 }
 
 TEST_CASE("flat_json: the plain road at every length and offset", "[flat_json]") {

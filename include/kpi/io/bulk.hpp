@@ -36,6 +36,8 @@
 
 namespace kpi::io {
 
+struct FlatKeyMemo;  // src/io/flat_json.hpp
+
 enum class Format;
 
 /// Where the rows of a file (or a pipe) lie and how they map to bound slots.
@@ -114,6 +116,7 @@ class BulkChunk {
   std::vector<std::pair<std::size_t, std::size_t>> copies_;
   std::vector<std::string_view> keys_;    // ndjson: input_->key_of_slot
   std::string scratch_;                   // ndjson: unescaped strings
+  std::unique_ptr<FlatKeyMemo> key_memo_;  // ndjson: the keys of the last lines
   bool first_ = true;                     // the chunk's first row (a BOM may open the file)
 };
 
