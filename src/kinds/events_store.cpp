@@ -751,11 +751,11 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
 // absorb() of a part smaller than a quarter of the log (a pipe's block): its
 // events and details are copied, remapped, after the log's last run. The part
 // keeps its runs' memory for the next block: moving them over cost each block
-// fresh pages (a huge page or two zeroed for a fraction of it used).
+// fresh pages (a huge page or two zeroed for a fraction of it used). The
+// log's last run grows by doubling, as push_back does.
 void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
                              std::span<const std::uint32_t> features, std::uint32_t session_base) {
   PodBuffer<Event>& events = runs_.back();
-  events.reserve(events.size() + part.count_);
   for (PodBuffer<Event>& run : part.runs_) {
     for (Event e : run) {
       e.user = users[e.user];
@@ -766,7 +766,6 @@ void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> user
   }
   if (has_details()) {
     PodBuffer<EventDetail>& details = details_.back();
-    details.reserve(details.size() + part.count_);
     for (PodBuffer<EventDetail>& run : part.details_) {
       for (EventDetail d : run) {
         if (d.session != kNone) d.session += session_base;
