@@ -218,8 +218,7 @@ class CodedRuns {
   std::size_t adopt(CodedRuns&& other) {
     const std::size_t base = size_;
     if (!runs_.empty() && other.size_ < size_ / 4) {
-      PodBuffer<T>& last = runs_.back();
-      last.reserve(last.size() + other.size_);
+      PodBuffer<T>& last = runs_.back();  // (grows by doubling)
       other.for_each([&](std::size_t, const T& v) { last.push_back(v); });
       size_ += other.size_;
       other.clear();
@@ -395,8 +394,8 @@ class SessionIds {
     }
   };
   PodBuffer<Latest> last_;  // per user: their latest id (on huge pages, read at random)
-  CodedRuns<Text> texts_;     // per code
-  StringArena arena_;         // ids longer than kInline
+  CodedRuns<Text> texts_;   // per code
+  StringArena arena_;       // ids longer than kInline
 };
 
 /// One event in 16 bytes: what every analysis reads. Its session and feature
