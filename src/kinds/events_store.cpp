@@ -726,19 +726,20 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
     for (std::uint32_t i = 0; i < from.size(); ++i) map[i] = into.intern(from.str(i));
     return map;
   };
-  const std::vector<std::uint32_t> users = map_pool(users_, part.users_);
-  const std::vector<std::uint32_t> names = map_pool(names_, part.names_);
-  const std::vector<std::uint32_t> features = map_pool(features_, part.features_);
+  PartIds ids;
+  ids.users = map_pool(users_, part.users_);
+  ids.names = map_pool(names_, part.names_);
+  ids.features = map_pool(features_, part.features_);
   const std::vector<std::uint32_t> segs = map_pool(segs_, part.segs_);
-  const std::uint32_t session_base = sessions_.append(std::move(part.sessions_));
+  ids.session_base = sessions_.append(std::move(part.sessions_));
   for (PodBuffer<SessionTally>& run : part.tallies_.runs())
-    for (SessionTally& t : run) t.user = users[t.user];
+    for (SessionTally& t : run) t.user = ids.users[t.user];
   tallies_.adopt(std::move(part.tallies_));
   const std::size_t base = count_;
-  if (!runs_.empty() && part.count_ < count_ / 4) {
-    append_copies(part, users, names, features, session_base);
+  if (!runs_.empty() && absorbs_by_copy(part.count_, count_)) {
+    append_copies(part, ids);
   } else {
-    remap_and_move(part, users, names, features, session_base, threads);
+    remap_and_move(part, ids, threads);
   }
   for (const std::uint32_t seg : part.segs_of_) segs_of_.push_back(segs[seg]);
   for (const std::uint32_t row : part.value_rows_) value_rows_.push_back(static_cast<std::uint32_t>(base + row));
@@ -748,18 +749,16 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
   if (part.max_ts_ && (!max_ts_ || *part.max_ts_ > *max_ts_)) max_ts_ = part.max_ts_;
 }
 
-// absorb() of a part smaller than a quarter of the log (a pipe's block): its
-// events and details are copied, remapped, after the log's last run. The part
+// absorb() of a part it copies (absorbs_by_copy, a pipe's block): its events
+// and details are copied, remapped, after the log's last run. The part
 // keeps its runs' memory for the next block: moving them over cost each block
 // fresh pages (a huge page or two zeroed for a fraction of it used). The
 // log's last run grows by doubling, as push_back does.
-void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
-                             std::span<const std::uint32_t> features, std::uint32_t session_base) {
+void EventLog::append_copies(EventLog& part, const PartIds& ids) {
   PodBuffer<Event>& events = runs_.back();
   for (PodBuffer<Event>& run : part.runs_) {
     for (Event e : run) {
-      e.user = users[e.user];
-      e.event = names[e.event];
+      ids.remap(e);
       events.push_back(e);
     }
     run.clear();
@@ -768,8 +767,7 @@ void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> user
     PodBuffer<EventDetail>& details = details_.back();
     for (PodBuffer<EventDetail>& run : part.details_) {
       for (EventDetail d : run) {
-        if (d.session != kNone) d.session += session_base;
-        if (d.feature != kNone) d.feature = features[d.feature];
+        ids.remap(d);
         details.push_back(d);
       }
       run.clear();
@@ -780,25 +778,17 @@ void EventLog::append_copies(EventLog& part, std::span<const std::uint32_t> user
 
 // absorb() of a large part (a file's chunk): its runs are rewritten in place,
 // on up to `threads` cores, and moved over, never copied.
-void EventLog::remap_and_move(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
-                              std::span<const std::uint32_t> features, std::uint32_t session_base,
-                              std::size_t threads) {
+void EventLog::remap_and_move(EventLog& part, const PartIds& ids, std::size_t threads) {
   const std::size_t n = part.count_;
   const std::size_t nt = n < kParallelMin ? 1 : threads;
   run_parallel(nt, [&](std::size_t t) {
     for_each_piece(part.runs_, n * t / nt, n * (t + 1) / nt,
                    [&](PodBuffer<Event>& run, std::size_t, std::size_t lo, std::size_t hi) {
-                     for (Event& e : std::span<Event>(run.begin() + lo, hi - lo)) {
-                       e.user = users[e.user];
-                       e.event = names[e.event];
-                     }
+                     for (Event& e : std::span<Event>(run.begin() + lo, hi - lo)) ids.remap(e);
                    });
     for_each_piece(part.details_, n * t / nt, n * (t + 1) / nt,
                    [&](PodBuffer<EventDetail>& run, std::size_t, std::size_t lo, std::size_t hi) {
-                     for (EventDetail& e : std::span<EventDetail>(run.begin() + lo, hi - lo)) {
-                       if (e.session != kNone) e.session += session_base;
-                       if (e.feature != kNone) e.feature = features[e.feature];
-                     }
+                     for (EventDetail& d : std::span<EventDetail>(run.begin() + lo, hi - lo)) ids.remap(d);
                    });
   });
   for (PodBuffer<Event>& run : part.runs_) {

@@ -182,6 +182,12 @@ class PodBuffer {
   std::size_t mapped_ = 0;  // bytes, see grow_block
 };
 
+/// Whether absorbing a part of `part` records into a log of `log` records
+/// copies them rather than moving its runs over: a part under a quarter of the
+/// log (a pipe's block) is copied, so runs stay few (O(log n)) and the part
+/// keeps its memory for the next block; a larger one (a file's chunk) moves.
+constexpr bool absorbs_by_copy(std::size_t part, std::size_t log) noexcept { return part < log / 4; }
+
 /// Records numbered by code (session ids, session tallies) kept in runs:
 /// absorbing a large bulk part (a file's chunk) moves its records over instead
 /// of copying them (tens of MB of fresh pages on a large file), while a small
@@ -212,12 +218,11 @@ class CodedRuns {
     return runs_[r][i];
   }
   /// Appends `other`'s records after this one's, `other` left empty: its
-  /// code c becomes base + c, base being the return value. Its runs move over
-  /// when it holds at least a quarter of what this one holds (so a log of n
-  /// records has O(log n) runs); else they are copied into the last run.
+  /// code c becomes base + c, base being the return value. Its runs move over,
+  /// or are copied into the last run (absorbs_by_copy).
   std::size_t adopt(CodedRuns&& other) {
     const std::size_t base = size_;
-    if (!runs_.empty() && other.size_ < size_ / 4) {
+    if (!runs_.empty() && absorbs_by_copy(other.size_, size_)) {
       PodBuffer<T>& last = runs_.back();  // (grows by doubling)
       other.for_each([&](std::size_t, const T& v) { last.push_back(v); });
       size_ += other.size_;
@@ -590,10 +595,21 @@ class EventLog final : public io::RecordPreparer {
   void store(const Decoded& d, const TextOf& text_of);
   bool take(io::BulkChunk& chunk);
   void absorb(EventLog& part, std::size_t threads);
-  void append_copies(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
-                     std::span<const std::uint32_t> features, std::uint32_t session_base);
-  void remap_and_move(EventLog& part, std::span<const std::uint32_t> users, std::span<const std::uint32_t> names,
-                      std::span<const std::uint32_t> features, std::uint32_t session_base, std::size_t threads);
+  // A part's ids as this log's: string ids through maps, session codes past a base.
+  struct PartIds {
+    std::vector<std::uint32_t> users, names, features;
+    std::uint32_t session_base = 0;
+    void remap(Event& e) const noexcept {
+      e.user = users[e.user];
+      e.event = names[e.event];
+    }
+    void remap(EventDetail& d) const noexcept {
+      if (d.session != kNone) d.session += session_base;
+      if (d.feature != kNone) d.feature = features[d.feature];
+    }
+  };
+  void append_copies(EventLog& part, const PartIds& ids);
+  void remap_and_move(EventLog& part, const PartIds& ids, std::size_t threads);
   void recycle_part();
   void take_data(EventLog& part);
   // row_kind: kLeftOut, or the RowFold class (bits kFoldClass) and whether the
