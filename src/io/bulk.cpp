@@ -67,6 +67,7 @@ constexpr std::uint64_t zero_bytes(std::uint64_t v) noexcept {
 BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end)
     : input_(&input), next_read_(begin), end_(end), first_(begin == 0) {
   keys_.assign(input.key_of_slot.begin(), input.key_of_slot.end());
+  if (input.format == Format::ndjson) key_memo_ = std::make_unique<FlatKeyMemo>();
   slot_of_column_.assign(input.fields + 1, -1);  // + 1: a field too many lands there
   for (std::size_t slot = 0; slot < input.column_of_slot.size(); ++slot) {
     const int col = input.column_of_slot[slot];
@@ -173,8 +174,7 @@ BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
     }
     Step step = Step::decline;
     if (input_->format == Format::ndjson) {  // (split_flat_object takes a CRLF's CR itself)
-      if (key_memo_ == nullptr) key_memo_ = std::make_unique<FlatKeyMemo>();
-      switch (split_flat_object(line, keys_, slots, scratch_, *key_memo_)) {
+      switch (split_flat_object(line, keys_, slots, scratch_, key_memo_.get())) {
         case FlatRow::row: step = Step::row; break;
         case FlatRow::blank: continue;
         case FlatRow::decline: return Step::decline;

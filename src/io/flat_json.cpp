@@ -750,25 +750,11 @@ FlatRow general_road(std::string_view line, std::span<const std::string_view> ke
 
 }  // namespace
 
-namespace {
-
-FlatRow split_either_road(std::string_view line, std::span<const std::string_view> keys,
+FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
                           std::span<std::string_view> out, std::string& scratch, FlatKeyMemo* memo) {
   const FlatRow plain = plain_road(line, keys, out, scratch, memo);
   if (plain != kNotPlain && plain != FlatRow::decline) return plain;
   return general_road(line, keys, out, scratch);
-}
-
-}  // namespace
-
-FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
-                          std::span<std::string_view> out, std::string& scratch) {
-  return split_either_road(line, keys, out, scratch, nullptr);
-}
-
-FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
-                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo& memo) {
-  return split_either_road(line, keys, out, scratch, &memo);
 }
 
 namespace detail {

@@ -27,9 +27,11 @@ enum class FlatRow { row, blank, decline };
 /// duplicate keys, invalid JSON or UTF-8, NUL, trailing garbage, ... — anything where the
 /// JSON reader would report an error or behave differently.
 /// REQUIRES: out.size() == keys.size(). Views in `out` point into `line` or `scratch`
-/// and stay valid until the next call with the same scratch.
+/// and stay valid until the next call with the same scratch. `memo` (may be null):
+/// see FlatKeyMemo; REQUIRES the same `keys` at every call with one memo.
+struct FlatKeyMemo;
 FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
-                          std::span<std::string_view> out, std::string& scratch);
+                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo* memo = nullptr);
 
 /// What the keys at each member position of the last lines were bound to. The
 /// lines of one export repeat their keys in one order, so a key is compared
@@ -45,10 +47,6 @@ struct FlatKeyMemo {
   };
   Entry at[kPositions];
 };
-
-/// split_flat_object with a memo. REQUIRES: the same `keys` at every call with `memo`.
-FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
-                          std::span<std::string_view> out, std::string& scratch, FlatKeyMemo& memo);
 
 namespace detail {
 
