@@ -152,6 +152,16 @@ bool BulkChunk::refill() {
 }
 
 BulkChunk::Step BulkChunk::next(std::span<std::string_view> slots) {
+  // Most NDJSON lines repeat the last ones' shape: read as such, with no search
+  // for their end first.
+  if (key_memo_ != nullptr && !first_ && pos_ < len_ && readable_after_ >= kReadSlack) {
+    if (const std::size_t size = split_shaped_line(bytes_ + pos_, len_ - pos_, slots, *key_memo_);
+        size != kNoShapedLine) {
+      pos_ += size + 1;
+      ++rows_;
+      return Step::row;
+    }
+  }
   while (true) {
     const char* start = bytes_ + pos_;
     const void* nl = len_ > pos_ ? std::memchr(start, '\n', len_ - pos_) : nullptr;

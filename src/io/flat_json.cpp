@@ -22,6 +22,17 @@
 // keys. Any other object takes the general road, and so does one the plain road
 // declines, so that a decline there never decides; flat_json_test checks that
 // the roads agree on every line the plain road reads.
+//
+// Shortest, the shaped roads: an export's lines mostly repeat a few shapes, the
+// same bytes but for the values. A line the plain road reads teaches the memo
+// its shape (FlatKeyMemo::Shape); a later line that holds the same literals
+// around values that are plain strings (or valid scalars where the shape has
+// one) is then that object with other values, and its slots come from the
+// shape without a key being looked at. split_shaped_line goes further for the
+// bulk path: it reads a line of string values in place, and finds its end on
+// the way (the '\n' after the suffix), so the line is never searched for first.
+// A line no shape fits takes the roads above; flat_json_test checks the shaped
+// roads against the general one as well.
 #include "flat_json.hpp"
 
 #if defined(__SSE2__)
@@ -32,7 +43,9 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
+#include <utility>
 
 #include "byte_source.hpp"
 #include "readers.hpp"
@@ -279,6 +292,25 @@ class QuoteCursor {
   std::size_t base_ = 0;
 };
 
+#endif
+
+// The first '"', '\\' or control character at or after `at` in the line, or
+// its size; `high` gets any byte >= 0x80 on the way (and maybe a few after).
+// As plain_run_end, but inline: the shaped road calls it for most values.
+std::size_t string_stop(std::string_view line, std::size_t at, unsigned& high) noexcept {
+#if defined(__SSE2__)
+  for (; at + 16 <= line.size(); at += 16) {
+    if (const unsigned hits = stops_16(line.data() + at, high); hits != 0) {
+      return at + static_cast<std::size_t>(std::countr_zero(hits));
+    }
+  }
+#endif
+  const Run run = plain_run_end(line, at);
+  high |= static_cast<unsigned>(run.high != 0);
+  return run.end;
+}
+
+#if defined(__SSE2__)
 // a[0, n) == b[0, n) for 0 < n <= 16: two loads a side, overlapping.
 bool same_short(const char* a, const char* b, std::size_t n) noexcept {
   if (n >= 8) {
@@ -321,6 +353,154 @@ unsigned slots_of(std::span<const std::string_view> keys, std::string_view key) 
     if (keys[k].size() == n && same_short(key.data(), keys[k].data(), n)) match |= 1U << k;
   }
   return match;
+}
+#endif
+
+// a[0, n) == b[0, n) for any n: a literal of a shape against the line.
+bool same_literal(const char* a, const char* b, std::size_t n) noexcept {
+  if (n > 16) return same_bytes(a, b, n);
+  if (n >= 8) return ((load<std::uint64_t>(a) ^ load<std::uint64_t>(b)) |
+                      (load<std::uint64_t>(a + n - 8) ^ load<std::uint64_t>(b + n - 8))) == 0;
+  return short_word(a, n) == short_word(b, n);
+}
+
+using Shape = FlatKeyMemo::Shape;
+
+// A plain-road line's values as the parse meets them, for a Shape.
+struct ShapeDraft {
+  std::size_t members = 0;  // over Shape::kMaxMembers: too many for a shape
+  std::size_t begin[Shape::kMaxMembers] = {}, end[Shape::kMaxMembers] = {};  // a string's quotes excluded
+  bool string_value[Shape::kMaxMembers] = {};
+  unsigned slots[Shape::kMaxMembers] = {};
+
+  void note(bool is_string, std::size_t from, std::size_t to, unsigned value_slots) noexcept {
+    if (members < Shape::kMaxMembers) {
+      begin[members] = from;
+      end[members] = to;
+      string_value[members] = is_string;
+      slots[members] = value_slots;
+    }
+    ++members;
+  }
+};
+
+// For a literal of `size` bytes compared 16 at a time: the bits past it in its
+// last 16 (all of them for an empty literal).
+std::uint16_t last_block_ignore(std::size_t size) noexcept {
+  const std::size_t in_last = size == 0 ? 0 : (size - 1) % 16 + 1;
+  return static_cast<std::uint16_t>(0xFFFFU << in_last);
+}
+
+// The shape of `line`, read on the plain road as `draft` noted, into `shape`;
+// no shape (members 0) for a line of no member, or of too many members or bytes.
+// `all`: every slot.
+void learn_shape(std::string_view line, const ShapeDraft& draft, unsigned all, Shape& shape) noexcept {
+  shape.members = 0;
+  if (draft.members == 0 || draft.members > Shape::kMaxMembers) return;
+  std::size_t literal_bytes = line.size();
+  for (std::size_t k = 0; k < draft.members; ++k) literal_bytes -= draft.end[k] - draft.begin[k];
+  if (literal_bytes > Shape::kMaxBytes) return;
+  std::size_t from = 0, out = 0;  // in the line; in shape.bytes
+  const auto copy_literal = [&](std::size_t to) {
+    std::memcpy(shape.bytes + out, line.data() + from, to - from);
+    out += to - from;
+    return static_cast<std::uint16_t>(to - from);
+  };
+  unsigned bound = 0;
+  for (std::size_t k = 0; k < draft.members; ++k) {
+    Shape::Member& member = shape.member[k];
+    member.literal_from = static_cast<std::uint16_t>(out);
+    member.literal_size = copy_literal(draft.begin[k]);
+    member.literal_ignore = last_block_ignore(member.literal_size);
+    member.string_value = draft.string_value[k];
+    member.slots = draft.slots[k];
+    bound |= draft.slots[k];
+    from = draft.end[k];
+  }
+  shape.suffix_from = static_cast<std::uint16_t>(out);
+  shape.suffix_size = copy_literal(line.size());
+  shape.bytes[out] = '\n';  // (within the 16 bytes after kMaxBytes)
+  shape.suffix_ignore = last_block_ignore(shape.suffix_size + 1U);
+  shape.whole_line = true;
+  for (std::size_t k = 0; k < draft.members; ++k) {
+    const Shape::Member& member = shape.member[k];
+    shape.whole_line = shape.whole_line && member.string_value && std::popcount(member.slots) <= 1;
+  }
+  shape.unbound = all & ~bound;
+  shape.hits = 0;
+  shape.members = draft.members;
+}
+
+// The place for a shape not among the memo's: the first free one, or the last.
+Shape& new_shape(FlatKeyMemo& memo) noexcept {
+  for (Shape& shape : memo.shapes) {
+    if (shape.members == 0) return shape;
+  }
+  return memo.shapes[FlatKeyMemo::kShapes - 1];
+}
+
+// A line read in memo.shapes[k]: shapes move up as they come to be used more.
+void count_hit(FlatKeyMemo& memo, std::size_t k) noexcept {
+  Shape* shapes = memo.shapes;
+  if (shapes[k].hits != std::numeric_limits<std::uint32_t>::max()) ++shapes[k].hits;
+  if (k > 0 && shapes[k].hits > shapes[k - 1].hits) std::swap(shapes[k], shapes[k - 1]);
+}
+
+#if defined(__SSE2__)
+// Whether p[0, 16) equals literal[0, 16) but at the bits set in `ignore`.
+bool same_16(const char* p, const char* literal, unsigned ignore) noexcept {
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal));
+  return (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) | ignore) == 0xFFFF;
+}
+
+// Whether p[at, at + size) holds the literal, 16 bytes per compare; `ignore` as
+// Shape::Member::literal_ignore. Only data bytes (before `end`) start a load.
+bool literal_in_data(const char* p, std::size_t at, std::size_t end, const char* literal, std::size_t size,
+                     unsigned ignore) noexcept {
+  std::size_t off = 0;
+  for (; off + 16 < size; off += 16) {
+    if (at + off >= end || !same_16(p + at + off, literal + off, 0)) return false;
+  }
+  return at + off < end && same_16(p + at + off, literal + off, ignore);
+}
+
+// split_shaped_line in one shape: the line's size, or kNoShapedLine.
+std::size_t whole_line_in(const char* p, std::size_t size, std::span<std::string_view> out,
+                          const Shape& shape) noexcept {
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < shape.members; ++k) {
+    const Shape::Member& member = shape.member[k];
+    // (Every load starts within the data, so it ends within the 16 bytes after.)
+    if (!literal_in_data(p, at, size, shape.bytes + member.literal_from, member.literal_size, member.literal_ignore)) {
+      return kNoShapedLine;
+    }
+    at += member.literal_size;
+    const std::size_t from = at;
+    unsigned stops = 0, high = 0;
+    while (true) {
+      if (at >= size) return kNoShapedLine;
+      stops = stops_16(p + at, high);
+      if (stops != 0) break;
+      if (high != 0) return kNoShapedLine;  // UTF-8 to check: the usual way
+      at += 16;
+    }
+    const unsigned before = (stops & (0U - stops)) - 1;  // the bits before the stop
+    if ((high & before) != 0) return kNoShapedLine;
+    at += static_cast<std::size_t>(std::countr_zero(stops));
+    // The stop is the string's end if it is a quote: the next literal (or the
+    // suffix), which starts with the quote, checks that.
+    if (member.slots != 0) out[static_cast<std::size_t>(std::countr_zero(member.slots))] = {p + from, at - from};
+  }
+  if (!literal_in_data(p, at, size, shape.bytes + shape.suffix_from, shape.suffix_size + 1U, shape.suffix_ignore)) {
+    return kNoShapedLine;
+  }
+  const std::size_t line = at + shape.suffix_size;  // p[line] is the '\n' just compared
+  if (line >= size || line >= ByteSource::kMaxRecordBytes) return kNoShapedLine;
+  for (unsigned left = shape.unbound; left != 0; left &= left - 1) {
+    out[static_cast<std::size_t>(std::countr_zero(left))] = std::string_view{};
+  }
+  return line;
 }
 #endif
 
@@ -492,6 +672,8 @@ class FlatParser {
     if (!quotes.build(s_.data() + open_, end_ + 1 - open_) || keys.size() > kMaxPlainKeys) return kNotPlain;
     keys_ = keys;
     memo_ = memo;
+    ShapeDraft draft;
+    if (memo != nullptr) draft_ = &draft;
     i_ = open_ + 1;
     unsigned seen = 0;  // the slots bound
     if (token() == '}') {
@@ -504,9 +686,58 @@ class FlatParser {
     for (unsigned left = all & ~seen; left != 0; left &= left - 1) {
       out[static_cast<std::size_t>(std::countr_zero(left))] = std::string_view{};
     }
+    if (memo != nullptr) learn_shape(s_, draft, all, new_shape(*memo));
     return FlatRow::row;
   }
 #endif
+
+  // The shaped road: a row if the line has the shape's literals around its
+  // values, each value a valid string without escapes (where the shape has a
+  // string) or a valid scalar; else kNotPlain. The line then is the shape's
+  // line but for its values: the same object, valid, with the same keys bound.
+  // REQUIRES: shape.members > 0, learned with the keys `out` is for.
+  FlatRow shaped_object(std::span<std::string_view> out, const Shape& shape) noexcept {
+    const char* line = s_.data();
+    const std::size_t n = s_.size();
+    if (n >= ByteSource::kMaxRecordBytes || n < shape.suffix_size ||
+        !same_literal(line + n - shape.suffix_size, shape.bytes + shape.suffix_from, shape.suffix_size)) {
+      return kNotPlain;
+    }
+    // Where the last value ends. The suffix holds the object's '}', which ends
+    // every scalar's scan, and is past `body`: so line[at] is in the line while at <= body.
+    const std::size_t body = n - shape.suffix_size;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < shape.members; ++k) {
+      // (A copy: a store to `out` could be to the shape, as far as the compiler knows.)
+      const Shape::Member member = shape.member[k];
+      if (body - at < member.literal_size || !literal_at(at, shape, member)) return kNotPlain;
+      at += member.literal_size;
+      std::string_view text;
+      if (member.string_value) {
+        unsigned high = 0;
+        const std::size_t stop = string_stop(s_, at, high);
+        if (stop > body || line[stop] != '"') return kNotPlain;
+        text = {line + at, stop - at};
+        // (Bytes >= 0x80 are only in values: the literals are a plain-road line's,
+        // printable ASCII. So strings of valid UTF-8 make the whole object valid.)
+        if (high != 0 && find_invalid_utf8(text) != std::string_view::npos) return kNotPlain;
+        at = stop;
+      } else {
+        i_ = at;
+        text = scalar();
+        at = i_;
+        if (text.data() == nullptr || at > body) return kNotPlain;
+      }
+      for (unsigned left = member.slots; left != 0; left &= left - 1) {
+        out[static_cast<std::size_t>(std::countr_zero(left))] = text;
+      }
+    }
+    if (at != body) return kNotPlain;
+    for (unsigned left = shape.unbound; left != 0; left &= left - 1) {
+      out[static_cast<std::size_t>(std::countr_zero(left))] = std::string_view{};
+    }
+    return FlatRow::row;
+  }
 
  private:
   // NDJSON: the object ends its line, so its '}' is the line's last byte but for
@@ -580,8 +811,12 @@ class FlatParser {
       if ((slots & seen) != 0 || (slots != 0 && map.dots() && LineKey(key).has_dot())) return false;
       if (token() != ':') return false;
       ++i_;
-      const std::string_view text = token() == '"' ? plain_string(quotes) : scalar();
+      const bool is_string = token() == '"';
+      const std::size_t value_at = i_;
+      const std::string_view text = is_string ? plain_string(quotes) : scalar();
       if (text.data() == nullptr) return false;
+      // (A string's span is its content: i_ is past its closing quote.)
+      if (draft_ != nullptr) draft_->note(is_string, value_at + is_string, i_ - is_string, slots);
       seen |= slots;
       for (unsigned left = slots; left != 0; left &= left - 1) {
         out[static_cast<std::size_t>(std::countr_zero(left))] = text;
@@ -620,6 +855,20 @@ class FlatParser {
     return {s_.data() + content, stop - content};
   }
 #endif
+
+  // Whether the line holds the member's literal at `at`. REQUIRES: the line
+  // has literal_size bytes from `at`.
+  bool literal_at(std::size_t at, const Shape& shape, const Shape::Member& member) const noexcept {
+    const char* literal = shape.bytes + member.literal_from;
+#if defined(__SSE2__)
+    if (member.literal_size <= 16 && at + 16 <= s_.size()) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_.data() + at));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal));
+      return (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) | member.literal_ignore) == 0xFFFF;
+    }
+#endif
+    return same_literal(s_.data() + at, literal, member.literal_size);
+  }
 
   // The first slot bound to the key, or kNone ("" binds nothing, and no slot is
   // bound to it).
@@ -724,6 +973,7 @@ class FlatParser {
   std::uint64_t high_ = 0;  // non-zero once a byte >= 0x80 may have gone by
   std::span<const std::string_view> keys_;  // the plain road's
   FlatKeyMemo* memo_ = nullptr;             // the plain road's, if any
+  ShapeDraft* draft_ = nullptr;             // the plain road's, noted if memo_
 };
 
 // The plain road: a FlatRow, or kNotPlain for a line not for it. (Not
@@ -741,6 +991,19 @@ FlatRow plain_road(std::string_view line, std::span<const std::string_view> keys
 #endif
 }
 
+// The shaped road through each of the memo's shapes in turn; a hit is counted.
+FlatRow shaped_road(std::string_view line, std::span<std::string_view> out, std::string& scratch,
+                    FlatKeyMemo& memo) noexcept {
+  for (std::size_t k = 0; k < FlatKeyMemo::kShapes && memo.shapes[k].members != 0; ++k) {
+    const FlatRow row = FlatParser(line, scratch).shaped_object(out, memo.shapes[k]);
+    if (row != kNotPlain) {
+      count_hit(memo, k);
+      return row;
+    }
+  }
+  return kNotPlain;
+}
+
 FlatRow general_road(std::string_view line, std::span<const std::string_view> keys, std::span<std::string_view> out,
                      std::string& scratch) {
   FlatParser parser(line, scratch);
@@ -752,9 +1015,29 @@ FlatRow general_road(std::string_view line, std::span<const std::string_view> ke
 
 FlatRow split_flat_object(std::string_view line, std::span<const std::string_view> keys,
                           std::span<std::string_view> out, std::string& scratch, FlatKeyMemo* memo) {
+  if (memo != nullptr) {
+    const FlatRow shaped = shaped_road(line, out, scratch, *memo);
+    if (shaped != kNotPlain) return shaped;
+  }
   const FlatRow plain = plain_road(line, keys, out, scratch, memo);
   if (plain != kNotPlain && plain != FlatRow::decline) return plain;
   return general_road(line, keys, out, scratch);
+}
+
+std::size_t split_shaped_line(const char* p, std::size_t size, std::span<std::string_view> out,
+                              FlatKeyMemo& memo) noexcept {
+#if defined(__SSE2__)
+  for (std::size_t k = 0; k < FlatKeyMemo::kShapes && memo.shapes[k].members != 0; ++k) {
+    if (!memo.shapes[k].whole_line) continue;
+    if (const std::size_t line = whole_line_in(p, size, out, memo.shapes[k]); line != kNoShapedLine) {
+      count_hit(memo, k);
+      return line;
+    }
+  }
+#else
+  (void)p, (void)size, (void)out, (void)memo;
+#endif
+  return kNoShapedLine;
 }
 
 namespace detail {
@@ -763,6 +1046,12 @@ std::optional<FlatRow> split_flat_object_on(FlatRoad road, std::string_view line
                                             std::span<const std::string_view> keys, std::span<std::string_view> out,
                                             std::string& scratch, FlatKeyMemo* memo) {
   if (road == FlatRoad::general) return general_road(line, keys, out, scratch);
+  if (road == FlatRoad::shaped) {
+    if (memo == nullptr) return std::nullopt;
+    const FlatRow shaped = shaped_road(line, out, scratch, *memo);
+    if (shaped == kNotPlain) return std::nullopt;
+    return shaped;
+  }
   const FlatRow plain = plain_road(line, keys, out, scratch, memo);
   if (plain == kNotPlain) return std::nullopt;
   return plain;

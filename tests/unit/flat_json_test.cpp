@@ -846,3 +846,178 @@ TEST_CASE("flat_json: the plain road at every length and offset", "[flat_json]")
     CHECK(out[0].size() == len - 9);
   }
 }
+
+namespace {
+
+// Lines in a few shapes, as exports have them: the same keys in the same order
+// and the same bytes around the values, line after line, with the values drawn
+// from valid, tricky and broken ones (a string where the shape has a number,
+// escapes, raw control bytes, UTF-8 good and bad, strings across 16-byte
+// blocks), and now and then a line mutated byte by byte. Never a raw '\n'.
+class ShapedLineGenerator {
+ public:
+  // `string_percent`: the share of a shape's values that are strings.
+  ShapedLineGenerator(std::uint64_t seed, std::size_t string_percent) : rng_(seed), string_percent_(string_percent) {
+    for (std::size_t k = 0; k < 6; ++k) shapes_.push_back(shape());
+  }
+
+  std::string line() {
+    if (rng_.percent(1)) shapes_[2 + rng_.below(shapes_.size() - 2)] = shape();  // a new shape now and then
+    // Mostly the first two shapes, so that a memo's shapes trade places.
+    const Shape& s = rng_.percent(85) ? shapes_[rng_.below(2)] : rng_.pick(shapes_);
+    std::string out = s.literals[0];
+    for (std::size_t m = 0; m < s.is_string.size(); ++m) {
+      out += s.is_string[m] ? string_value() : scalar_value();
+      out += s.literals[m + 1];
+    }
+    if (rng_.percent(5)) mutate_bytes(rng_, out, "\"\\{}:,. \t\r\x01\x80\xC3");
+    std::erase(out, '\n');
+    return out;
+  }
+
+ private:
+  // literals[m] comes before value m (its opening quote included for a string),
+  // and the last literal after the last value (its closing quote included).
+  struct Shape {
+    std::vector<std::string> literals;
+    std::vector<bool> is_string;
+  };
+
+  Shape shape() {
+    // Mostly distinct keys; now and then one twice, or the dotted one (both
+    // decline, so the plain road learns no shape from such a line).
+    std::vector<std::string> keys = {"user_id", "timestamp", "event", "session_id", "value",
+                                     "feature", "other",     "a_seventeen_bytes_", ""};
+    for (std::size_t k = keys.size(); k > 1; --k) std::swap(keys[k - 1], keys[rng_.below(k)]);
+    if (rng_.percent(10)) keys[rng_.below(4)] = rng_.percent(50) ? "x.y" : keys[4];
+    static const std::vector<std::string> kColons = {":", ": ", " : "};
+    static const std::vector<std::string> kCommas = {",", ", ", " ,"};
+    static const std::vector<std::string> kEnds = {"}", "}", " }", "}\r", "} \r", "}  "};
+    Shape s;
+    const std::string colon = rng_.pick(kColons), comma = rng_.pick(kCommas);
+    const std::size_t members = 1 + rng_.below(rng_.percent(10) ? keys.size() : 6);
+    std::string literal = rng_.percent(10) ? "  {" : "{";
+    for (std::size_t m = 0; m < members; ++m) {
+      if (m > 0) literal += comma;
+      // A long literal now and then (over 16 bytes: the whole-line road does not take it).
+      literal += "\"" + keys[m] + (rng_.percent(3) ? std::string(20, 'k') : "") + "\"" + colon;
+      const bool is_string = rng_.percent(string_percent_);
+      if (is_string) literal += '"';
+      s.literals.push_back(literal);
+      s.is_string.push_back(is_string);
+      literal = is_string ? "\"" : "";
+    }
+    s.literals.push_back(literal + rng_.pick(kEnds));
+    return s;
+  }
+
+  // A string value with its closing quote left to the literal after it.
+  std::string string_value() {
+    static const std::vector<std::string> kOdd = {"",       "a\\\"b", "\\u00e9",   "\xC3\xA9t\xC3\xA9", "\xC3",
+                                                  "a\tb",   "\x7f",   "\xF0\x9F\x98\x80", "\"",  "a\",\"b"};
+    if (rng_.percent(85)) {
+      static constexpr std::string_view kChars = "abcxyzABC0189 -_:.,{}[]/#+'~`!@$%^&*()=<>?|";
+      std::string s;
+      const std::size_t len = rng_.below(rng_.percent(10) ? 70 : 24);
+      for (std::size_t i = 0; i < len; ++i) s += kChars[rng_.below(kChars.size())];
+      return s;
+    }
+    return rng_.pick(kOdd);
+  }
+
+  std::string scalar_value() {
+    static const std::vector<std::string> kScalars = {"0",    "-1",   "29.00", "1e5",  "-1.5e-3", "true", "false",
+                                                      "null", "01",   "1.",    "tru",  "\"s\"",   "[1]",  "{}"};
+    return rng_.pick(kScalars);
+  }
+
+  Rng rng_;
+  std::size_t string_percent_;
+  std::vector<Shape> shapes_;
+};
+
+const std::vector<std::string_view> kShapedKeys = {"user_id", "timestamp", "event", "session_id",
+                                                   "value",   "x.y",       "",      "a_seventeen_bytes_"};
+
+}  // namespace
+
+TEST_CASE("flat_json: the shaped road agrees with the general road", "[flat_json]") {
+  constexpr std::size_t kLines = 200000;
+  ShapedLineGenerator gen(20261123, 80);
+  std::string scratch;
+  kpi::io::FlatKeyMemo memo;
+  std::size_t shaped_rows = 0;
+  for (std::size_t n = 0; n < kLines; ++n) {
+    const std::string line = gen.line();
+    INFO("line " << n << ": " << printable(line));
+    const RoadSplit general = split_on(FlatRoad::general, line, kShapedKeys, scratch);
+    REQUIRE(general.outcome.has_value());
+    // The shapes learned so far, before this line can teach one.
+    const RoadSplit shaped = split_on(FlatRoad::shaped, line, kShapedKeys, scratch, &memo);
+    if (shaped.outcome) {
+      ++shaped_rows;
+      REQUIRE(outcome_name(*shaped.outcome) == std::string("row"));
+      REQUIRE(outcome_name(*general.outcome) == std::string("row"));
+      for (std::size_t slot = 0; slot < kShapedKeys.size(); ++slot) {
+        INFO("slot " << slot);
+        CHECK(shaped.slots[slot].data() == general.slots[slot].data());
+        CHECK(shaped.slots[slot].size() == general.slots[slot].size());
+      }
+    }
+    std::vector<std::string_view> out(kShapedKeys.size(), "stale");
+    const FlatRow got = split_flat_object(line, kShapedKeys, out, scratch, &memo);
+    REQUIRE(outcome_name(got) == std::string(outcome_name(*general.outcome)));
+    if (got == FlatRow::row) CHECK(out == general.slots);
+  }
+  INFO(shaped_rows << " rows on the shaped road");
+  if (kPlainRoad) CHECK(shaped_rows > kLines * 2 / 5);  // (shapes are learned on the plain road)
+}
+
+TEST_CASE("flat_json: split_shaped_line reads a line of a shape, and only one wholly in the data", "[flat_json]") {
+  constexpr std::size_t kLines = 100000;
+  // (Mostly strings: the road takes only shapes of string values.)
+  ShapedLineGenerator gen(7, 97);
+  std::string text;
+  std::vector<std::size_t> starts;
+  for (std::size_t n = 0; n < kLines; ++n) {
+    starts.push_back(text.size());
+    text += gen.line() + '\n';
+  }
+  // The bytes after the data may be loaded: here they look like more lines, as
+  // the next block's do behind a pipe's block.
+  const std::size_t size = text.size();
+  text += "\"}\n{\"user_id\":\"u\"}\n";
+  std::string scratch;
+  kpi::io::FlatKeyMemo memo;
+  std::size_t whole = 0;
+  for (std::size_t n = 0; n < kLines; ++n) {
+    const std::size_t at = starts[n];
+    const std::string_view line = std::string_view(text).substr(at, text.find('\n', at) - at);
+    INFO("line " << n << ": " << printable(line));
+    const RoadSplit general = split_on(FlatRoad::general, line, kShapedKeys, scratch);
+    std::vector<std::string_view> out(kShapedKeys.size(), "stale");
+    const std::size_t got = kpi::io::split_shaped_line(text.data() + at, size - at, out, memo);
+    if (got != kpi::io::kNoShapedLine) {
+      ++whole;
+      REQUIRE(got == line.size());
+      REQUIRE(general.outcome == FlatRow::row);
+      for (std::size_t slot = 0; slot < kShapedKeys.size(); ++slot) {
+        INFO("slot " << slot);
+        CHECK(out[slot].data() == general.slots[slot].data());
+        CHECK(out[slot].size() == general.slots[slot].size());
+      }
+      // Cut anywhere before its '\n', the data does not hold the line.
+      if (n % 64 == 0) {
+        for (std::size_t cut = 0; cut <= line.size(); ++cut) {
+          INFO("cut to " << cut);
+          CHECK(kpi::io::split_shaped_line(text.data() + at, cut, out, memo) == kpi::io::kNoShapedLine);
+        }
+      }
+    }
+    // The usual way, which learns the line's shape.
+    const FlatRow usual = split_flat_object(line, kShapedKeys, out, scratch, &memo);
+    REQUIRE(outcome_name(usual) == std::string(outcome_name(*general.outcome)));
+  }
+  INFO(whole << " lines read whole");
+  if (kPlainRoad) CHECK(whole > kLines / 2);
+}
