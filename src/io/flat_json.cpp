@@ -672,13 +672,12 @@ class FlatParser {
     if (!quotes.build(s_.data() + open_, end_ + 1 - open_) || keys.size() > kMaxPlainKeys) return kNotPlain;
     keys_ = keys;
     memo_ = memo;
-    ShapeDraft draft;
-    if (memo != nullptr) draft_ = &draft;
+    ShapeDraft draft;  // (noted only for a memo)
     i_ = open_ + 1;
     unsigned seen = 0;  // the slots bound
     if (token() == '}') {
       if (i_ != end_) return FlatRow::decline;
-    } else if (!plain_members(out, quotes, seen)) {
+    } else if (!plain_members(out, quotes, seen, memo != nullptr ? &draft : nullptr)) {
       return FlatRow::decline;
     }
     // The slots not bound are absent (object() clears them all first).
@@ -797,7 +796,8 @@ class FlatParser {
   // members() on the plain road: all slots of a key at once, and the slots
   // bound so far in a mask (where members() looks at out[slot]); `bound` gets
   // it at the end. (A local meanwhile: a reference would keep it in memory.)
-  bool plain_members(std::span<std::string_view> out, const QuoteMap& map, unsigned& bound) {
+  // `draft`, if any, notes the values for a shape.
+  bool plain_members(std::span<std::string_view> out, const QuoteMap& map, unsigned& bound, ShapeDraft* draft) {
     QuoteCursor quotes(map);
     unsigned seen = 0;
     std::size_t member = 0;
@@ -816,7 +816,7 @@ class FlatParser {
       const std::string_view text = is_string ? plain_string(quotes) : scalar();
       if (text.data() == nullptr) return false;
       // (A string's span is its content: i_ is past its closing quote.)
-      if (draft_ != nullptr) draft_->note(is_string, value_at + is_string, i_ - is_string, slots);
+      if (draft != nullptr) draft->note(is_string, value_at + is_string, i_ - is_string, slots);
       seen |= slots;
       for (unsigned left = slots; left != 0; left &= left - 1) {
         out[static_cast<std::size_t>(std::countr_zero(left))] = text;
@@ -973,7 +973,6 @@ class FlatParser {
   std::uint64_t high_ = 0;  // non-zero once a byte >= 0x80 may have gone by
   std::span<const std::string_view> keys_;  // the plain road's
   FlatKeyMemo* memo_ = nullptr;             // the plain road's, if any
-  ShapeDraft* draft_ = nullptr;             // the plain road's, noted if memo_
 };
 
 // The plain road: a FlatRow, or kNotPlain for a line not for it. (Not
