@@ -296,6 +296,48 @@ std::uint32_t SessionIds::add(std::uint32_t user, std::string_view sid) {
   return last.code;
 }
 
+// ---- RecentNames ---------------------------------------------------------
+
+RecentNames::Entry RecentNames::key_of(std::string_view name) noexcept {
+  Entry key;
+  const std::size_t n = name.size();
+  if (n == 0 || n > kMaxBytes) return key;  // (size 0: matches no entry in use)
+  const char* p = name.data();
+  const auto load = [p]<typename Word>(Word, std::size_t at) {
+    Word w;
+    std::memcpy(&w, p + at, sizeof w);
+    return std::uint64_t{w};
+  };
+  // Overlapping loads of fixed sizes (a memcpy of n bytes would be a call).
+  if (n >= 8) {
+    key.head = load(std::uint64_t{}, 0);
+    key.tail = load(std::uint64_t{}, n - 8);
+  } else if (n >= 4) {
+    key.head = key.tail = load(std::uint32_t{}, 0) | load(std::uint32_t{}, n - 4) << 32;
+  } else if (n >= 2) {
+    key.head = key.tail = load(std::uint16_t{}, 0) | load(std::uint16_t{}, n - 2) << 16;
+  } else {
+    key.head = key.tail = static_cast<unsigned char>(p[0]);
+  }
+  key.size = static_cast<std::uint32_t>(n);
+  return key;
+}
+
+RecentNames::Found RecentNames::find(std::string_view name) const noexcept {
+  const Entry key = key_of(name);
+  const Entry& e = entries_[place(key)];
+  if (key.size == 0 || e.size != key.size || e.head != key.head || e.tail != key.tail) return {};
+  return {e.id, e.kind};
+}
+
+void RecentNames::remember(std::string_view name, std::uint32_t id, std::uint8_t kind) noexcept {
+  Entry key = key_of(name);
+  if (key.size == 0) return;
+  key.id = id;
+  key.kind = kind;
+  entries_[place(key)] = key;
+}
+
 // ---- EventLog ------------------------------------------------------------
 
 EventLog::EventLog(const EventLog& other, SameColumns)
@@ -423,7 +465,6 @@ EventLog::Decoded EventLog::decode_texts(const TextOf& text_of, time::TimestampP
     d.has_value = true;
   }
   d.user_tag = StringPool::tag(user);
-  d.event_tag = StringPool::tag(name);
   const std::string_view feat = text_of(s_feature_);
   if (!feat.empty()) d.feature_tag = StringPool::tag(feat);
   d.ok = true;
@@ -434,7 +475,7 @@ io::Prepared EventLog::pack(const Decoded& d) noexcept {
   io::Prepared p;
   p.valid = true;
   p.words[0] = static_cast<std::uint64_t>(d.ts);
-  p.words[1] = d.user_tag | (std::uint64_t{d.event_tag} << 32);
+  p.words[1] = d.user_tag;
   p.words[2] = d.feature_tag | (std::uint64_t{d.ok} << 32) | (std::uint64_t{d.has_value} << 33);
   return p;
 }
@@ -443,7 +484,6 @@ EventLog::Decoded EventLog::unpack(const io::Prepared& p) noexcept {
   Decoded d;
   d.ts = static_cast<time::Micros>(p.words[0]);
   d.user_tag = static_cast<std::uint32_t>(p.words[1]);
-  d.event_tag = static_cast<std::uint32_t>(p.words[1] >> 32);
   d.feature_tag = static_cast<std::uint32_t>(p.words[2]);
   d.ok = ((p.words[2] >> 32) & 1) != 0;
   d.has_value = ((p.words[2] >> 33) & 1) != 0;
@@ -492,8 +532,15 @@ void EventLog::store(const Decoded& d, const TextOf& text_of) {
 
   Event e{};
   e.ts = d.ts;
-  e.event = names_.intern(text_of(s_event_), d.event_tag);
-  const std::uint8_t kind = row_kind(e.event);
+  const std::string_view name = text_of(s_event_);
+  RecentNames::Found found = recent_names_.find(name);
+  if (found.id == kNone) {
+    found.id = names_.intern(name);
+    found.kind = row_kind(found.id);
+    recent_names_.remember(name, found.id, found.kind);
+  }
+  e.event = found.id;
+  const std::uint8_t kind = found.kind;
   if (kind == kLeftOut) return;  // (only without --by)
   e.user = users_.intern(text_of(s_user_), d.user_tag);
   if (runs_.empty()) runs_.emplace_back();
@@ -831,6 +878,7 @@ void EventLog::recycle_part() {
   values_.clear();
   users_.clear();
   names_.clear();
+  recent_names_.clear();
   features_.clear();
   segs_.clear();
   sessions_.clear();
@@ -852,6 +900,7 @@ void EventLog::take_data(EventLog& part) {
   values_ = std::move(part.values_);
   users_ = std::move(part.users_);
   names_ = std::move(part.names_);
+  recent_names_.clear();
   row_kinds_ = std::move(part.row_kinds_);
   features_ = std::move(part.features_);
   segs_ = std::move(part.segs_);

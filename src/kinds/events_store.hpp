@@ -287,6 +287,37 @@ class StringArena {
   std::size_t chunk_used_ = 0, chunk_size_ = 0;
 };
 
+/// The few names met last, by their bytes (up to 16), with the id and the row
+/// kind they stand for: an export's event names are few, so most rows find
+/// theirs here, with neither a hash nor a probe of the pool. Direct-mapped: a
+/// name that meets another's place, or a longer one, costs a pool lookup.
+class RecentNames {
+ public:
+  struct Found {
+    std::uint32_t id = kNone;  ///< kNone: not remembered
+    std::uint8_t kind = 0;
+  };
+  Found find(std::string_view name) const noexcept;
+  void remember(std::string_view name, std::uint32_t id, std::uint8_t kind) noexcept;
+  void clear() noexcept { *this = RecentNames{}; }
+
+ private:
+  static constexpr std::size_t kMaxBytes = 16, kEntries = 16;
+  // A name of up to 16 bytes as its size and two words (its first and last 8
+  // bytes, overlapping; one word twice for a short name): equal exactly when the names are.
+  struct Entry {
+    std::uint64_t head = 0, tail = 0;
+    std::uint32_t size = 0;  ///< 0: empty
+    std::uint32_t id = kNone;
+    std::uint8_t kind = 0;
+  };
+  static Entry key_of(std::string_view name) noexcept;
+  static std::size_t place(const Entry& key) noexcept {
+    return static_cast<std::size_t>(((key.head ^ key.size) * 0x9E3779B97F4A7C15ULL) >> 60);  // (kEntries: 16)
+  }
+  Entry entries_[kEntries];
+};
+
 /// Strings → dense ids. Open addressing over an arena; a lookup of a known
 /// string neither hashes twice nor allocates.
 class StringPool {
@@ -582,7 +613,7 @@ class EventLog final : public io::RecordPreparer {
   struct Decoded {
     time::Micros ts = 0;
     double value = 0;  ///< not packed: values are rare, add() parses them again
-    std::uint32_t user_tag = 0, event_tag = 0, feature_tag = 0;
+    std::uint32_t user_tag = 0, feature_tag = 0;  ///< (an event name's tag: only if not in recent_names_)
     bool ok = false, has_value = false;
   };
   Decoded decode(const io::Record& record) const noexcept;
@@ -646,6 +677,7 @@ class EventLog final : public io::RecordPreparer {
   PodBuffer<std::uint32_t> value_rows_;  // indices of the events with a value, ascending
   std::vector<double> values_;           // their values
   StringPool users_, names_, features_, segs_;
+  RecentNames recent_names_;  // of names_, with row_kind: cleared with it
   SessionIds sessions_;
   CodedRuns<SessionTally> tallies_;  // per session code, with session_tallies
   std::uint32_t unsegmented_ = kNone;  // the one segment without --by, once interned

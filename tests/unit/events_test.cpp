@@ -687,3 +687,43 @@ TEST_CASE("events: sessions tallied while reading give the results of every row,
     }
   }
 }
+
+TEST_CASE("RecentNames: a name is found only by its exact bytes, and a collision forgets the older", "[events]") {
+  using kpi::events_detail::RecentNames;
+  RecentNames recent;
+  CHECK(recent.find("page_view").id == kpi::events_detail::kNone);
+  // Every size up to 16 bytes, and each of its bytes changed: only the name
+  // itself finds its id (the words that key a name cover all its bytes).
+  for (std::size_t n = 1; n <= 16; ++n) {
+    const std::string name(n, 'a');
+    recent.clear();
+    recent.remember(name, static_cast<std::uint32_t>(n), 7);
+    const RecentNames::Found found = recent.find(name);
+    CHECK(found.id == n);
+    CHECK(found.kind == 7);
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string other = name;
+      other[at] = 'b';
+      INFO("size " << n << ", byte " << at);
+      CHECK(recent.find(other).id == kpi::events_detail::kNone);
+    }
+    CHECK(recent.find(name + "a").id == kpi::events_detail::kNone);
+    CHECK(recent.find(name.substr(1)).id == kpi::events_detail::kNone);
+  }
+  // Longer names and the empty name are never remembered.
+  recent.remember(std::string(17, 'x'), 1, 0);
+  CHECK(recent.find(std::string(17, 'x')).id == kpi::events_detail::kNone);
+  recent.remember("", 2, 0);
+  CHECK(recent.find("").id == kpi::events_detail::kNone);
+  // Many names: each is found with its own id, or not at all (its place taken).
+  recent.clear();
+  std::size_t found = 0;
+  for (std::uint32_t k = 0; k < 64; ++k) recent.remember("event_" + std::to_string(k), k, 0);
+  for (std::uint32_t k = 0; k < 64; ++k) {
+    const std::uint32_t id = recent.find("event_" + std::to_string(k)).id;
+    CHECK((id == k || id == kpi::events_detail::kNone));
+    found += id == k;
+  }
+  CHECK(found > 4);
+  CHECK(found <= 16);
+}
