@@ -470,9 +470,12 @@ std::size_t whole_line_in(const char* p, std::size_t size, std::span<std::string
                           const Shape& shape) noexcept {
   std::size_t at = 0;
   for (std::size_t k = 0; k < shape.members; ++k) {
-    const Shape::Member& member = shape.member[k];
+    // (A copy: a store to `out` could be to the shape, as far as the compiler knows.)
+    const Shape::Member member = shape.member[k];
     // (Every load starts within the data, so it ends within the 16 bytes after.)
-    if (!literal_in_data(p, at, size, shape.bytes + member.literal_from, member.literal_size, member.literal_ignore)) {
+    const char* literal = shape.bytes + member.literal_from;
+    if (member.literal_size <= 16 ? at >= size || !same_16(p + at, literal, member.literal_ignore)
+                                  : !literal_in_data(p, at, size, literal, member.literal_size, member.literal_ignore)) {
       return kNoShapedLine;
     }
     at += member.literal_size;
