@@ -61,10 +61,11 @@ inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
 /// never copies the contents nor holds the old and the new block at once, and
 /// asked for transparent huge pages (one page fault per 2 MiB, not per 4 KiB).
 /// `mapped` is the block's length as mapped (0 for none), updated: blocks of
-/// 2 MiB or more are mapped in whole huge pages unless `fit` (a block shrunk to
-/// its final size, where a mostly empty last huge page would be waste).
+/// 512 KiB or more are mapped in whole huge pages unless `fit` (a block shrunk
+/// to its final size, where a mostly empty last huge page would be waste).
+/// `used`: the bytes of `old` in use (kept; a block may be copied to grow).
 /// Elsewhere than Linux: realloc.
-void* grow_block(void* old, std::size_t& mapped, std::size_t new_bytes, bool fit = false);
+void* grow_block(void* old, std::size_t& mapped, std::size_t used, std::size_t new_bytes, bool fit = false);
 void free_block(void* p, std::size_t mapped) noexcept;
 /// Releases the whole pages of [p, p + bytes) of a grow_block block (a hint).
 void discard_block(void* p, std::size_t bytes) noexcept;
@@ -123,7 +124,7 @@ class PodBuffer {
   /// Room for at least n elements without growing.
   void reserve(std::size_t n) {
     if (n <= cap_) return;
-    data_ = static_cast<T*>(grow_block(data_, mapped_, n * sizeof(T)));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, size_ * sizeof(T), n * sizeof(T)));
     cap_ = n;
   }
   /// Gives back the memory beyond the size (whole pages), e.g. of a buffer
@@ -132,7 +133,7 @@ class PodBuffer {
     constexpr std::size_t kPage = 4096;
     const std::size_t keep = (std::max<std::size_t>(size_, 1) * sizeof(T) + kPage - 1) / kPage * kPage / sizeof(T);
     if (data_ == nullptr || keep >= cap_) return;
-    data_ = static_cast<T*>(grow_block(data_, mapped_, keep * sizeof(T), true));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, size_ * sizeof(T), keep * sizeof(T), true));
     cap_ = keep;
   }
   /// Makes the size n, the new elements uninitialised (to be written before read).
@@ -174,7 +175,7 @@ class PodBuffer {
  private:
   void grow() {
     const std::size_t cap = cap_ == 0 ? 4096 : cap_ * 2;
-    data_ = static_cast<T*>(grow_block(data_, mapped_, cap * sizeof(T)));
+    data_ = static_cast<T*>(grow_block(data_, mapped_, size_ * sizeof(T), cap * sizeof(T)));
     cap_ = cap;
   }
   T* data_ = nullptr;
