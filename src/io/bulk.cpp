@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "blocks.hpp"
 #include "byte_source.hpp"
 #include "flat_json.hpp"
 #include "kpi/io/reader.hpp"
@@ -63,6 +64,14 @@ constexpr std::uint64_t zero_bytes(std::uint64_t v) noexcept {
 }
 
 }  // namespace
+
+void ByteBlockFree::operator()(char* p) const noexcept { free_block(p, mapped); }
+
+ByteBlock make_byte_block(std::size_t bytes) {
+  std::size_t mapped = 0;
+  auto* p = static_cast<char*>(grow_block(nullptr, mapped, 0, bytes));
+  return ByteBlock(p, ByteBlockFree{mapped});
+}
 
 BulkChunk::BulkChunk(const BulkInput& input, std::uint64_t begin, std::uint64_t end)
     : input_(&input), next_read_(begin), end_(end), first_(begin == 0) {
@@ -124,7 +133,7 @@ bool BulkChunk::refill() {
   if (next_read_ >= end_) return false;
   if (buf_ == nullptr) {
     cap_ = static_cast<std::size_t>(std::min<std::uint64_t>(kBufferBytes, end_ - next_read_));
-    buf_ = std::make_unique_for_overwrite<char[]>(cap_ + kReadSlack);
+    buf_ = make_byte_block(cap_ + kReadSlack);
   }
   const std::size_t tail = len_ - pos_;
   if (pos_ > 0) std::memmove(buf_.get(), buf_.get() + pos_, tail);
@@ -132,7 +141,7 @@ bool BulkChunk::refill() {
   len_ = tail;
   if (len_ == cap_) {
     if (cap_ >= ByteSource::kMaxRecordBytes) return false;  // the record reader says why
-    auto bigger = std::make_unique_for_overwrite<char[]>(cap_ * 2 + kReadSlack);
+    ByteBlock bigger = make_byte_block(cap_ * 2 + kReadSlack);
     std::memcpy(bigger.get(), buf_.get(), len_);
     buf_ = std::move(bigger);
     cap_ *= 2;
@@ -298,7 +307,7 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
   // Room for a block after the incomplete line carried over (or the reader's
   // head, which may be larger than a block).
   const std::size_t cap = std::max(carry_.size(), block_size() / 4) + block_size();
-  std::unique_ptr<char[]> buf;
+  ByteBlock buf;
   if (cap == usual_capacity()) {  // a spare one fits
     const std::lock_guard blocks_lock(blocks_mutex_);
     if (!spare_.empty()) {
@@ -306,7 +315,7 @@ std::optional<std::pair<std::size_t, BulkChunk>> BulkStream::next() {
       spare_.pop_back();
     }
   }
-  if (buf == nullptr) buf = std::make_unique_for_overwrite<char[]>(cap + BulkChunk::kReadSlack);
+  if (buf == nullptr) buf = make_byte_block(cap + BulkChunk::kReadSlack);
   std::memcpy(buf.get(), carry_.data(), carry_.size());
   std::size_t len = carry_.size();
   while (len < cap && !eof_) {

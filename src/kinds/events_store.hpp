@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "../io/blocks.hpp"
 #include "kpi/error.hpp"
 #include "kpi/input.hpp"
 #include "kpi/io/reader.hpp"
@@ -57,18 +58,9 @@ inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-/// Raw memory for large growing arrays: mmap'ed and grown by mremap, so growing
-/// never copies the contents nor holds the old and the new block at once, and
-/// asked for transparent huge pages (one page fault per 2 MiB, not per 4 KiB).
-/// `mapped` is the block's length as mapped (0 for none), updated: blocks of
-/// 512 KiB or more are mapped in whole huge pages unless `fit` (a block shrunk
-/// to its final size, where a mostly empty last huge page would be waste).
-/// `used`: the bytes of `old` in use (kept; a block may be copied to grow).
-/// Elsewhere than Linux: realloc.
-void* grow_block(void* old, std::size_t& mapped, std::size_t used, std::size_t new_bytes, bool fit = false);
-void free_block(void* p, std::size_t mapped) noexcept;
-/// Releases the whole pages of [p, p + bytes) of a grow_block block (a hint).
-void discard_block(void* p, std::size_t bytes) noexcept;
+using io::discard_block;
+using io::free_block;
+using io::grow_block;
 
 /// Runs work(0), ..., work(n - 1) at once, work(0) on the calling thread, and
 /// waits for them all; then rethrows the first exception (by index) one threw.

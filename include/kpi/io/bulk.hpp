@@ -64,6 +64,16 @@ struct BulkInput {
   std::size_t max_chunks = 0;
 };
 
+/// A read buffer: mapped memory on transparent huge pages where the system has
+/// them (a page fault per 2 MiB, not per 4 KiB), freed by its deleter.
+struct ByteBlockFree {
+  std::size_t mapped = 0;
+  void operator()(char* p) const noexcept;
+};
+using ByteBlock = std::unique_ptr<char[], ByteBlockFree>;
+/// A ByteBlock of at least `bytes` bytes, uninitialised. Throws std::bad_alloc.
+ByteBlock make_byte_block(std::size_t bytes);
+
 /// The rows of one chunk of a BulkInput, read sequentially with pread into a
 /// buffer of its own (so memory stays bounded whatever the file's size).
 class BulkChunk {
@@ -102,7 +112,7 @@ class BulkChunk {
 
   const BulkInput* input_;
   std::uint64_t next_read_, end_;    // file offsets still to read
-  std::unique_ptr<char[]> buf_;
+  ByteBlock buf_;
   const char* bytes_ = nullptr;      // buf_, or a stream's block
   std::size_t readable_after_ = 0;   // bytes after bytes_ + len_ that may be loaded
   bool is_block_ = false;
@@ -161,7 +171,7 @@ class BulkStream {
 
  private:
   struct Block {
-    std::unique_ptr<char[]> bytes;
+    ByteBlock bytes;
     std::size_t size = 0;
     std::uint64_t offset = 0;
     std::size_t capacity = 0;
@@ -176,7 +186,7 @@ class BulkStream {
   bool eof_ = false, failed_ = false;
   mutable std::mutex blocks_mutex_;   // blocks_ and the counters below
   std::deque<Block> blocks_;          // read and not taken, in input order
-  std::vector<std::unique_ptr<char[]>> spare_;  // buffers of taken blocks, reused (fresh
+  std::vector<ByteBlock> spare_;  // buffers of taken blocks, reused (fresh
                                                 // pages cost a fault each: a block's worth)
   std::size_t first_block_ = 0;       // number of blocks_.front()
   std::uint64_t line_ = 1;            // line of blocks_.front()'s first byte
