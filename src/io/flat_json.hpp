@@ -53,9 +53,9 @@ struct FlatKeyMemo {
   /// between and after them (literal k before value k; the last, after the last
   /// value, is the suffix), whether each value is a string, and the slots each
   /// value goes to. A line of the same bytes but for the values, each value a
-  /// plain string (printable ASCII, no escape) or a valid scalar where the shape
-  /// has one, is the same object but for those values: its slots come without
-  /// looking at a key.
+  /// string without escapes or control bytes (and valid UTF-8) or a valid scalar
+  /// where the shape has one, is the same object but for those values: its
+  /// slots come without looking at a key.
   struct Shape {
     static constexpr std::size_t kMaxMembers = 8;
     static constexpr std::size_t kMaxBytes = 256;  ///< all literals together
@@ -83,9 +83,9 @@ struct FlatKeyMemo {
 
 /// The bulk path's shortest road: the line at `p` (`size` bytes to the end of the
 /// data) read in one of the memo's shapes (see FlatKeyMemo::Shape::whole_line),
-/// with its end found on the way. Returns the line's size (p[size] is its '\n'),
-/// and `out` as split_flat_object would set it for that line; or kNoShapedLine,
-/// with `out` unspecified, for a line to read the usual way.
+/// with its end found on the way. Returns the line's length n (p[n] is its '\n',
+/// and n < size), with `out` as split_flat_object would set it for that line; or
+/// kNoShapedLine, with `out` unspecified, for a line to read the usual way.
 /// REQUIRES: 16 bytes after p + size may be loaded; `memo` as for split_flat_object.
 inline constexpr std::size_t kNoShapedLine = static_cast<std::size_t>(-1);
 std::size_t split_shaped_line(const char* p, std::size_t size, std::span<std::string_view> out,
