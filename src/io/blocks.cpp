@@ -70,7 +70,6 @@ void free_block(void* p, std::size_t mapped) noexcept {
 }
 
 void discard_block(void* p, std::size_t bytes) noexcept {
-  constexpr std::size_t kPage = 4096;  // grow_block's blocks start on a page
   const std::size_t whole = bytes / kPage * kPage;
   if (p != nullptr && whole > 0) (void)::madvise(p, whole, MADV_DONTNEED);
 }
