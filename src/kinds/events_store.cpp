@@ -23,6 +23,19 @@ constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 // Fewer events than this are renumbered, grouped or checked on one thread.
 constexpr std::size_t kParallelMin = std::size_t{1} << 16;
 
+// Copies every record of `runs`, remapped by `ids` (a part's ids as the log's),
+// to the end of `into`, and empties the runs, keeping their memory.
+template <typename Record, typename Ids>
+void append_remapped(std::vector<PodBuffer<Record>>& runs, PodBuffer<Record>& into, const Ids& ids) {
+  for (PodBuffer<Record>& run : runs) {
+    for (Record r : run) {
+      ids.remap(r);
+      into.push_back(r);
+    }
+    run.clear();
+  }
+}
+
 // The first min(n, 8) bytes at p as one word, zero-padded: the same value a
 // memcpy of them gives on a little-endian machine (on others, still a
 // function of those bytes alone), without the call a variable-length memcpy
@@ -250,23 +263,10 @@ RecentNames::Entry RecentNames::key_of(std::string_view name) noexcept {
   Entry key;
   const std::size_t n = name.size();
   if (n == 0 || n > kMaxBytes) return key;  // (size 0: matches no entry in use)
-  const char* p = name.data();
-  const auto load = [p]<typename Word>(Word, std::size_t at) {
-    Word w;
-    std::memcpy(&w, p + at, sizeof w);
-    return std::uint64_t{w};
-  };
-  // Overlapping loads of fixed sizes (a memcpy of n bytes would be a call).
-  if (n >= 8) {
-    key.head = load(std::uint64_t{}, 0);
-    key.tail = load(std::uint64_t{}, n - 8);
-  } else if (n >= 4) {
-    key.head = key.tail = load(std::uint32_t{}, 0) | load(std::uint32_t{}, n - 4) << 32;
-  } else if (n >= 2) {
-    key.head = key.tail = load(std::uint16_t{}, 0) | load(std::uint16_t{}, n - 2) << 16;
-  } else {
-    key.head = key.tail = static_cast<unsigned char>(p[0]);
-  }
+  // Two overlapping words (one, zero-padded, for a short name): with the size,
+  // equal exactly when the bytes are.
+  key.head = load_head(name.data(), n);
+  key.tail = n > 8 ? load_head(name.data() + n - 8, 8) : key.head;
   key.size = static_cast<std::uint32_t>(n);
   return key;
 }
@@ -750,24 +750,8 @@ void EventLog::absorb(EventLog& part, std::size_t threads) {
 // fresh pages (a huge page or two zeroed for a fraction of it used). The
 // log's last run grows by doubling, as push_back does.
 void EventLog::append_copies(EventLog& part, const PartIds& ids) {
-  PodBuffer<Event>& events = runs_.back();
-  for (PodBuffer<Event>& run : part.runs_) {
-    for (Event e : run) {
-      ids.remap(e);
-      events.push_back(e);
-    }
-    run.clear();
-  }
-  if (has_details()) {
-    PodBuffer<EventDetail>& details = details_.back();
-    for (PodBuffer<EventDetail>& run : part.details_) {
-      for (EventDetail d : run) {
-        ids.remap(d);
-        details.push_back(d);
-      }
-      run.clear();
-    }
-  }
+  append_remapped(part.runs_, runs_.back(), ids);
+  if (has_details()) append_remapped(part.details_, details_.back(), ids);
   count_ += std::exchange(part.count_, 0);
 }
 
