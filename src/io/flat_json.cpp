@@ -294,23 +294,6 @@ class QuoteCursor {
 
 #endif
 
-// The first '"', '\\' or control character at or after `at` in the line, or
-// its size; `high` gets any byte >= 0x80 on the way (and maybe a few after).
-// As plain_run_end, but inline: the shaped road calls it for most values.
-std::size_t string_stop(std::string_view line, std::size_t at, unsigned& high) noexcept {
-#if defined(__SSE2__)
-  for (; at + 16 <= line.size(); at += 16) {
-    if (const unsigned hits = stops_16(line.data() + at, high); hits != 0) {
-      return at + static_cast<std::size_t>(std::countr_zero(hits));
-    }
-  }
-#endif
-  const Run run = plain_run_end(line, at);
-  high |= static_cast<unsigned>(run.high != 0);
-  return run.end;
-}
-
-#if defined(__SSE2__)
 // a[0, n) == b[0, n) for 0 < n <= 16: two loads a side, overlapping.
 bool same_short(const char* a, const char* b, std::size_t n) noexcept {
   if (n >= 8) {
@@ -328,6 +311,7 @@ bool same_short(const char* a, const char* b, std::size_t n) noexcept {
   return *a == *b;
 }
 
+#if defined(__SSE2__)
 // The slots bound to a key of the line on the plain road, one bit each (slot k:
 // bit k): those first_slot and bind find, in one pass (they compare the key with
 // every bound key twice over). ("" binds nothing, and no slot is bound to it.)
@@ -358,10 +342,8 @@ unsigned slots_of(std::span<const std::string_view> keys, std::string_view key) 
 
 // a[0, n) == b[0, n) for any n: a literal of a shape against the line.
 bool same_literal(const char* a, const char* b, std::size_t n) noexcept {
-  if (n > 16) return same_bytes(a, b, n);
-  if (n >= 8) return ((load<std::uint64_t>(a) ^ load<std::uint64_t>(b)) |
-                      (load<std::uint64_t>(a + n - 8) ^ load<std::uint64_t>(b + n - 8))) == 0;
-  return short_word(a, n) == short_word(b, n);
+  if (n == 0) return true;
+  return n <= 16 ? same_short(a, b, n) : same_bytes(a, b, n);
 }
 
 using Shape = FlatKeyMemo::Shape;
@@ -456,8 +438,10 @@ bool same_16(const char* p, const char* literal, unsigned ignore) noexcept {
 
 // Whether p[at, at + size) holds the literal, 16 bytes per compare; `ignore` as
 // Shape::Member::literal_ignore. Only data bytes (before `end`) start a load.
-bool literal_in_data(const char* p, std::size_t at, std::size_t end, const char* literal, std::size_t size,
-                     unsigned ignore) noexcept {
+// (Inlined: the whole-line road compares every member's literal with it.)
+[[gnu::always_inline]] inline bool literal_in_data(const char* p, std::size_t at, std::size_t end,
+                                                   const char* literal, std::size_t size, unsigned ignore) noexcept {
+  if (size <= 16) return at < end && same_16(p + at, literal, ignore);  // (the usual literal: one step)
   std::size_t off = 0;
   for (; off + 16 < size; off += 16) {
     if (at + off >= end || !same_16(p + at + off, literal + off, 0)) return false;
@@ -473,9 +457,7 @@ std::size_t whole_line_in(const char* p, std::size_t size, std::span<std::string
     // (A copy: a store to `out` could be to the shape, as far as the compiler knows.)
     const Shape::Member member = shape.member[k];
     // (Every load starts within the data, so it ends within the 16 bytes after.)
-    const char* literal = shape.bytes + member.literal_from;
-    if (member.literal_size <= 16 ? at >= size || !same_16(p + at, literal, member.literal_ignore)
-                                  : !literal_in_data(p, at, size, literal, member.literal_size, member.literal_ignore)) {
+    if (!literal_in_data(p, at, size, shape.bytes + member.literal_from, member.literal_size, member.literal_ignore)) {
       return kNoShapedLine;
     }
     at += member.literal_size;
@@ -712,18 +694,20 @@ class FlatParser {
     for (std::size_t k = 0; k < shape.members; ++k) {
       // (A copy: a store to `out` could be to the shape, as far as the compiler knows.)
       const Shape::Member member = shape.member[k];
-      if (body - at < member.literal_size || !literal_at(at, shape, member)) return kNotPlain;
+      if (body - at < member.literal_size ||
+          !same_literal(line + at, shape.bytes + member.literal_from, member.literal_size)) {
+        return kNotPlain;
+      }
       at += member.literal_size;
       std::string_view text;
       if (member.string_value) {
-        unsigned high = 0;
-        const std::size_t stop = string_stop(s_, at, high);
-        if (stop > body || line[stop] != '"') return kNotPlain;
-        text = {line + at, stop - at};
+        const Run run = plain_run_end(s_, at);
+        if (run.end > body || line[run.end] != '"') return kNotPlain;
+        text = {line + at, run.end - at};
         // (Bytes >= 0x80 are only in values: the literals are a plain-road line's,
         // printable ASCII. So strings of valid UTF-8 make the whole object valid.)
-        if (high != 0 && find_invalid_utf8(text) != std::string_view::npos) return kNotPlain;
-        at = stop;
+        if (run.high != 0 && find_invalid_utf8(text) != std::string_view::npos) return kNotPlain;
+        at = run.end;
       } else {
         i_ = at;
         text = scalar();
@@ -858,20 +842,6 @@ class FlatParser {
     return {s_.data() + content, stop - content};
   }
 #endif
-
-  // Whether the line holds the member's literal at `at`. REQUIRES: the line
-  // has literal_size bytes from `at`.
-  bool literal_at(std::size_t at, const Shape& shape, const Shape::Member& member) const noexcept {
-    const char* literal = shape.bytes + member.literal_from;
-#if defined(__SSE2__)
-    if (member.literal_size <= 16 && at + 16 <= s_.size()) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_.data() + at));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal));
-      return (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) | member.literal_ignore) == 0xFFFF;
-    }
-#endif
-    return same_literal(s_.data() + at, literal, member.literal_size);
-  }
 
   // The first slot bound to the key, or kNone ("" binds nothing, and no slot is
   // bound to it).
